@@ -1,0 +1,135 @@
+"""The `rustok` command: the single entry point of the platform."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from migrations import runner
+from rustok import demo
+from rustok.database import Database, embedded_server, provision
+from rustok.postgres import PostgresError
+from rustok.settings import get_settings
+
+app = typer.Typer(help="RusToK: multi-tenant, multilingual content and commerce as a CQRS data pipeline.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="The PostgreSQL the platform runs on.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+
+
+def _database() -> Database:
+    try:
+        return provision(get_settings())
+    except PostgresError as exc:
+        console.print(f"[red]PostgreSQL is not usable:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+
+
+def _engine(database: Database) -> sa.Engine:
+    return sa.create_engine(runner.sqlalchemy_url(database.url), pool_pre_ping=True)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision ('head', or e.g. '0005').")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to REVISION ('base' removes everything).")] = False,
+) -> None:
+    """Apply (or with --down, revert) the database migrations."""
+    database = _database()
+    before = runner.current_revision(database.url)
+    if down:
+        runner.downgrade(database.url, revision)
+    else:
+        runner.upgrade(database.url, revision)
+    after = runner.current_revision(database.url)
+    console.print(f"migrations: {before or 'base'} → {after or 'base'} on {database.display_url}")
+
+
+@app.command()
+def seed() -> None:
+    """Insert the demo tenant (idempotent)."""
+    database = _database()
+    runner.upgrade(database.url)
+    _print_seed(demo.seed_demo(_engine(database)))
+
+
+@app.command()
+def up() -> None:
+    """Provision PostgreSQL, migrate, seed the demo tenant, and say what was done."""
+    database = _database()
+    where = "embedded PostgreSQL (pgserver)" if database.embedded else "configured PostgreSQL"
+    console.print(f"[bold]PostgreSQL[/bold]: {where} at {database.display_url}")
+    before = runner.current_revision(database.url)
+    runner.upgrade(database.url)
+    console.print(f"[bold]Migrations[/bold]: {before or 'base'} → {runner.current_revision(database.url)}")
+    _print_seed(demo.seed_demo(_engine(database)))
+    console.print(
+        "\nNext: the write API, CDC connector, pipeline and search API join `rustok up` as they land.\n"
+        f"Inspect the data: psql {database.display_url}"
+    )
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show where PostgreSQL is and whether it is running."""
+    settings = get_settings()
+    if settings.database_url is not None:
+        database = _database()
+        console.print(f"configured PostgreSQL at {database.display_url}, wal_level=logical")
+        return
+    server = embedded_server(settings)
+    if server.is_running():
+        console.print(f"embedded PostgreSQL running at {server.info().url(settings.database_name)} "
+                      f"(data in {server.data_dir})")
+    else:
+        console.print(f"embedded PostgreSQL stopped (data in {server.data_dir})")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (or check the configured one)."""
+    console.print(_database().display_url)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    server = embedded_server(get_settings())
+    server.stop()
+    console.print("embedded PostgreSQL stopped")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (for psql and other tools)."""
+    typer.echo(_database().url)
+
+
+def _print_seed(report: demo.SeedReport) -> None:
+    if report.total == 0:
+        console.print(f"[bold]Demo tenant[/bold] '{demo.DEMO_SLUG}': already present, nothing changed")
+        return
+    table = Table(title=f"Demo tenant '{demo.DEMO_SLUG}' (locales {', '.join(demo.LOCALES)}; "
+                        f"prices in {' and '.join(demo.CURRENCIES)})")
+    table.add_column("table")
+    table.add_column("rows inserted", justify="right")
+    for name, count in report.inserted.items():
+        if count:
+            table.add_row(name, str(count))
+    console.print(table)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()
