@@ -32,8 +32,12 @@ def _database() -> Database:
         raise typer.Exit(code=2) from exc
 
 
-def _engine(database: Database) -> sa.Engine:
-    return sa.create_engine(runner.sqlalchemy_url(database.url), pool_pre_ping=True)
+def _seed(database: Database) -> demo.SeedReport:
+    engine = sa.create_engine(runner.sqlalchemy_url(database.url), poolclass=sa.NullPool)
+    try:
+        return demo.seed_demo(engine)
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -57,7 +61,7 @@ def seed() -> None:
     """Insert the demo tenant (idempotent)."""
     database = _database()
     runner.upgrade(database.url)
-    _print_seed(demo.seed_demo(_engine(database)))
+    _print_seed(_seed(database))
 
 
 @app.command()
@@ -69,7 +73,7 @@ def up() -> None:
     before = runner.current_revision(database.url)
     runner.upgrade(database.url)
     console.print(f"[bold]Migrations[/bold]: {before or 'base'} → {runner.current_revision(database.url)}")
-    _print_seed(demo.seed_demo(_engine(database)))
+    _print_seed(_seed(database))
     console.print(
         "\nNext: the write API, CDC connector, pipeline and search API join `rustok up` as they land.\n"
         f"Inspect the data: psql {database.display_url}"

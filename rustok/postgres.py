@@ -132,14 +132,16 @@ class EmbeddedPostgres:
     Parameters:
         root: folder that holds the cluster (``data/``), its log and its port file.
         preferred_port: port used when the cluster is created, if free.
+        settings: server settings overriding SERVER_SETTINGS (values as in postgresql.conf).
     """
 
-    def __init__(self, root: Path, preferred_port: int = 54329) -> None:
+    def __init__(self, root: Path, preferred_port: int = 54329, settings: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
         self.data_dir = self.root / "data"
         self.log_file = self.root / "server.log"
         self._port_file = self.root / "port"
         self._preferred_port = preferred_port
+        self._settings = {**SERVER_SETTINGS, **(settings or {})}
         self._run_as = _ensure_system_user() if os.geteuid() == 0 else None
 
     # -- lifecycle -------------------------------------------------------------
@@ -217,7 +219,7 @@ class EmbeddedPostgres:
         return port
 
     def _write_settings(self, port: int) -> None:
-        lines = [f"{key} = {value}" for key, value in SERVER_SETTINGS.items()]
+        lines = [f"{key} = {value}" for key, value in self._settings.items()]
         lines.append(f"port = {port}")
         target = self.data_dir / "rustok.conf"
         target.write_text("\n".join(lines) + "\n")
