@@ -37,9 +37,9 @@ with warnings.catch_warnings():
     # deprecated importlib.resources.read_text (and open_text); importing the whole package here once
     # keeps that warning out of code running under filterwarnings=error.
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    import kafka  # noqa: F401  (the consumer and producer modules too, for callers)
-    from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaError
+    import kafka  # type: ignore[import-untyped]  # noqa: F401  (consumer and producer modules too)
+    from kafka.admin import KafkaAdminClient  # type: ignore[import-untyped]
+    from kafka.errors import KafkaError  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
 
@@ -427,12 +427,12 @@ class KafkaRuntime:
                 bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000,
                 bootstrap_timeout_ms=5000, client_id="rustok-kafka-runtime",
             )
-        except KafkaError:
+        except (KafkaError, OSError):
             return False
         try:
             admin.list_topics()
             return True
-        except KafkaError:
+        except (KafkaError, OSError):
             return False
         finally:
             admin.close()
