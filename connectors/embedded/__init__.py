@@ -1,0 +1,45 @@
+"""Embedded CDC connector: Debezium 3.2.7's PostgreSQL change events without Kafka Connect.
+
+Streams a pgoutput replication slot in-process, takes a consistent initial snapshot
+from the slot's exported snapshot, converts values exactly as Debezium does under
+RusToK's connector settings and hands whole transactions to a :class:`ChangeConsumer`.
+Errors derive from :class:`EmbeddedConnectorError` (tree in ``errors``).
+"""
+
+from __future__ import annotations
+
+from .connector import ConnectorConfig, EmbeddedConnector
+from .envelope import DEBEZIUM_VERSION, EnvelopeBuilder
+from .errors import (
+    CatalogError,
+    EmbeddedConnectorError,
+    ProtocolError,
+    PublicationMissing,
+    ReplicationError,
+    SlotError,
+    SlotInUse,
+    ValueConversionError,
+)
+from .lag import SlotLag, read_slot_lag
+from .memory import InMemoryConsumer
+from .records import ChangeConsumer, ChangeRecord
+
+__all__ = [
+    "DEBEZIUM_VERSION",
+    "CatalogError",
+    "ChangeConsumer",
+    "ChangeRecord",
+    "ConnectorConfig",
+    "EmbeddedConnector",
+    "EmbeddedConnectorError",
+    "EnvelopeBuilder",
+    "InMemoryConsumer",
+    "ProtocolError",
+    "PublicationMissing",
+    "ReplicationError",
+    "SlotError",
+    "SlotInUse",
+    "SlotLag",
+    "ValueConversionError",
+    "read_slot_lag",
+]

@@ -1,0 +1,320 @@
+"""The embedded CDC connector: a replication slot streamed in-process, Debezium-shaped.
+
+Lifecycle::
+
+    connector = EmbeddedConnector(ConnectorConfig(dsn=...), consumer)
+    connector.start()          # new slot: snapshot first; existing slot: resume
+    while running:
+        connector.poll(1.0)    # deliver committed transactions, confirm what is durable
+    connector.close()
+
+On start, the consumer's :meth:`~ChangeConsumer.durable_lsn` decides: None means the
+consumer has nothing, so the slot is (re)created and a consistent snapshot taken from
+its exported snapshot; otherwise streaming resumes where the server's slot is
+(``confirmed_flush_lsn``), and transactions that end at or before the consumer's durable
+LSN are dropped as duplicates. Only LSNs the consumer reports durable are sent to the
+server as flushed. psycopg2 itself moves the flush position to the server's WAL end on
+keepalives once everything received was confirmed; no committed change lies in that
+range, and it keeps an idle slot from pinning WAL.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.extras
+from psycopg import sql
+
+from . import catalog
+from .envelope import EnvelopeBuilder
+from .errors import ReplicationError, SlotError, SlotInUse
+from .lag import SlotLag, read_slot_lag
+from .lsn import format_lsn, parse_lsn
+from .pgoutput import Relation, Type, decode
+from .records import ChangeConsumer, ChangeRecord
+from .snapshot import SnapshotReader, SnapshotResult
+from .tables import TableSchema
+from .transactions import StreamAssembler, StreamOptions
+from .types import TypeRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """Settings of one embedded connector.
+
+    Parameters:
+        dsn: where PostgreSQL is (``postgresql://user@host:port/db``).
+        slot_name: the logical replication slot (pgoutput) the connector owns.
+        publication: whose tables are captured.
+        topic_prefix: Debezium's ``topic.prefix`` (also ``source.name``).
+        skipped_operations: Debezium's ``skipped.operations``; ours is ``none`` (see
+            ``connectors/debezium/postgres-connector.json``), so truncates are emitted.
+        snapshot_batch_size: records per batch while snapshotting.
+        max_batch_records: whole transactions are grouped into one batch up to this size.
+        status_interval: seconds between standby status updates when nothing changes.
+    """
+
+    dsn: str
+    slot_name: str = "rustok_embedded"
+    publication: str = "rustok_cdc"
+    topic_prefix: str = "rustok"
+    skipped_operations: frozenset[str] = field(default_factory=frozenset)
+    tombstones_on_delete: bool = True
+    provide_transaction_metadata: bool = True
+    snapshot_batch_size: int = 2000
+    max_batch_records: int = 5000
+    status_interval: float = 10.0
+
+
+class _CatalogResolver:
+    """Describes the table behind each Relation message from the live catalog."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
+        self._registry: TypeRegistry = catalog.load_types(conn)
+
+    def table_for(self, relation: Relation) -> TableSchema | None:
+        if any(column.type_oid not in self._registry for column in relation.columns):
+            self._registry = catalog.load_types(self._conn)
+        return catalog.describe_table(self._conn, relation.namespace, relation.name, self._registry)
+
+    def on_type(self, message: Type) -> None:
+        if message.type_oid not in self._registry:
+            self._registry = catalog.load_types(self._conn)
+
+
+class EmbeddedConnector:
+    """Streams one replication slot into one :class:`ChangeConsumer`.
+
+    Parameters:
+        config: the connector settings.
+        consumer: receives batches of whole transactions and reports what is durable.
+    """
+
+    def __init__(self, config: ConnectorConfig, consumer: ChangeConsumer) -> None:
+        self.config = config
+        self._consumer = consumer
+        self._catalog: psycopg.Connection[tuple[object, ...]] | None = None
+        self._replication: psycopg2.extensions.connection | None = None
+        self._cursor: psycopg2.extras.ReplicationCursor | None = None
+        self._assembler: StreamAssembler | None = None
+        self._skip_through: int | None = None
+        self._confirmed: int = 0
+        self._confirmed_at: float | None = None
+        self._last_feedback = 0.0
+        self.snapshot_result: SnapshotResult | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect, snapshot if the consumer has nothing yet, and start streaming."""
+        self._catalog = catalog.connect(self.config.dsn)
+        self._catalog.execute("SELECT 1")
+        database = str(self._require(self._catalog.execute("SELECT current_database()").fetchone())[0])
+        envelope = EnvelopeBuilder(prefix=self.config.topic_prefix, database=database)
+        durable = self._consumer.durable_lsn()
+        slot = self._slot_state()
+        if slot is not None and slot[0]:
+            raise SlotInUse(f"replication slot {self.config.slot_name!r} is active for PID {slot[1]}")
+        self._replication = self._connect_replication()
+        self._cursor = self._replication.cursor()
+        last_commit: int | None
+        if durable is None or slot is None:
+            if slot is not None:
+                log.warning("consumer has no durable position; dropping the slot for a fresh snapshot",
+                            extra={"slot": self.config.slot_name})
+                self._catalog.execute("SELECT pg_drop_replication_slot(%s)", (self.config.slot_name,))
+            self._snapshot(envelope)
+            last_commit, self._skip_through = None, None
+        else:
+            confirmed = slot[2]
+            if durable < confirmed:
+                log.info("slot confirmed position is past the consumer's durable LSN",
+                         extra={"slot": self.config.slot_name, "lsn": format_lsn(confirmed), "durable": format_lsn(durable)})
+            last_commit, self._skip_through = durable, durable
+            # Never send a flush position below what the slot already has.
+            self._confirmed = confirmed
+        resolver = _CatalogResolver(self._catalog)
+        options = StreamOptions(
+            skipped_operations=self.config.skipped_operations,
+            tombstones_on_delete=self.config.tombstones_on_delete,
+            provide_transaction_metadata=self.config.provide_transaction_metadata,
+        )
+        self._assembler = StreamAssembler(envelope, resolver, options, last_commit, resolver.on_type)
+        self._start_replication()
+
+    def close(self) -> None:
+        """Confirm what is durable, then disconnect (the slot stays for the next start)."""
+        try:
+            if self._cursor is not None and not self._cursor.closed:
+                self._confirm(force=True)
+        except psycopg2.Error:
+            log.debug("final status update failed", exc_info=True)
+        finally:
+            if self._replication is not None:
+                self._replication.close()
+            if self._catalog is not None:
+                self._catalog.close()
+            self._replication = self._cursor = None
+            self._catalog = None
+
+    def __enter__(self) -> EmbeddedConnector:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def run(self, stop: threading.Event, poll_timeout: float = 0.5) -> None:
+        """Poll until ``stop`` is set (for running the connector in a thread)."""
+        while not stop.is_set():
+            self.poll(poll_timeout)
+
+    # -- streaming -------------------------------------------------------------------
+
+    def poll(self, timeout: float = 1.0) -> int:
+        """Read what the server has sent (waiting up to ``timeout`` for something),
+        deliver every completed transaction and confirm durable LSNs. Returns the number
+        of transactions delivered."""
+        cursor, assembler = self._streaming()
+        deadline = time.monotonic() + timeout
+        batch: list[ChangeRecord] = []
+        delivered = received = 0
+        try:
+            while True:
+                message = cursor.read_message()
+                if message is None:
+                    if received and not assembler.in_transaction:
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    select.select([cursor.connection], [], [], min(remaining, self.config.status_interval))
+                    self._confirm()
+                    continue
+                received += 1
+                done = assembler.feed(message.data_start, decode(message.payload))
+                if done is None:
+                    continue
+                if self._skip_through is not None and done.end_lsn <= self._skip_through:
+                    continue
+                batch.extend(done.records)
+                delivered += 1
+                if len(batch) >= self.config.max_batch_records:
+                    self._consumer.deliver(batch)
+                    batch = []
+                    self._confirm()
+            if batch:
+                self._consumer.deliver(batch)
+            self._confirm()
+        except psycopg2.Error as exc:
+            raise ReplicationError(f"replication stream failed: {exc}".strip()) from exc
+        return delivered
+
+    def lag(self) -> SlotLag:
+        """Bytes and seconds this connector's slot is behind, and its WAL headroom."""
+        if self._catalog is None:
+            raise SlotError("connector is not started")
+        since = None if self._confirmed_at is None else time.monotonic() - self._confirmed_at
+        return read_slot_lag(self._catalog, self.config.slot_name, since)
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _require(row: tuple[object, ...] | None) -> tuple[object, ...]:
+        if row is None:
+            raise SlotError("the server returned no row")
+        return row
+
+    def _streaming(self) -> tuple[psycopg2.extras.ReplicationCursor, StreamAssembler]:
+        if self._cursor is None or self._assembler is None:
+            raise SlotError("connector is not started")
+        return self._cursor, self._assembler
+
+    def _slot_state(self) -> tuple[bool, int | None, int] | None:
+        assert self._catalog is not None
+        row = self._catalog.execute(
+            "SELECT active, active_pid, confirmed_flush_lsn::text, plugin, database = current_database(), wal_status"
+            "  FROM pg_replication_slots WHERE slot_name = %s",
+            (self.config.slot_name,),
+        ).fetchone()
+        if row is None:
+            return None
+        active, pid, confirmed, plugin, same_db, wal_status = row
+        if plugin != "pgoutput" or not same_db:
+            raise SlotError(f"slot {self.config.slot_name!r} is not a pgoutput slot of this database")
+        if wal_status == "lost":
+            raise SlotError(f"slot {self.config.slot_name!r} was invalidated (wal_status lost); drop it to re-snapshot")
+        return bool(active), None if pid is None else int(str(pid)), parse_lsn(str(confirmed))
+
+    def _connect_replication(self) -> psycopg2.extensions.connection:
+        try:
+            return psycopg2.connect(
+                self.config.dsn,
+                connection_factory=psycopg2.extras.LogicalReplicationConnection,
+                options=catalog.SESSION_OPTIONS,
+            )
+        except psycopg2.Error as exc:
+            raise ReplicationError(f"cannot open a replication connection: {exc}".strip()) from exc
+
+    def _snapshot(self, envelope: EnvelopeBuilder) -> None:
+        assert self._cursor is not None
+        command = sql.SQL("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')").format(
+            sql.Identifier(self.config.slot_name)
+        )
+        assert self._catalog is not None
+        try:
+            self._cursor.execute(command.as_string(self._catalog))
+            created = self._cursor.fetchone()
+        except psycopg2.Error as exc:
+            raise SlotError(f"cannot create slot {self.config.slot_name!r}: {exc}".strip()) from exc
+        assert created is not None
+        consistent_point, snapshot_name = parse_lsn(created[1]), str(created[2])
+        log.info("slot created; snapshotting", extra={"slot": self.config.slot_name, "lsn": created[1]})
+        reader = SnapshotReader(self.config.dsn, envelope, self.config.publication, self.config.snapshot_batch_size)
+        self.snapshot_result = reader.run(snapshot_name, consistent_point, self._deliver_snapshot)
+
+    def _deliver_snapshot(self, batch: Sequence[ChangeRecord]) -> None:
+        self._consumer.deliver(batch)
+
+    def _start_replication(self) -> None:
+        cursor, _ = self._streaming()
+        try:
+            cursor.start_replication(
+                slot_name=self.config.slot_name,
+                decode=False,
+                options={"proto_version": "1", "publication_names": self.config.publication},
+            )
+        except psycopg2.errors.ObjectInUse as exc:
+            raise SlotInUse(f"replication slot {self.config.slot_name!r} is already in use: {exc}".strip()) from exc
+        except psycopg2.Error as exc:
+            raise ReplicationError(f"START_REPLICATION failed: {exc}".strip()) from exc
+        self._last_feedback = time.monotonic()
+        log.info("streaming", extra={"slot": self.config.slot_name})
+
+    def _confirm(self, force: bool = False) -> None:
+        cursor = self._cursor
+        if cursor is None:
+            return
+        durable = self._consumer.durable_lsn()
+        now = time.monotonic()
+        if durable is not None and durable > self._confirmed:
+            self._confirmed = durable
+            self._confirmed_at = now
+            cursor.send_feedback(write_lsn=durable, flush_lsn=durable, force=True)
+            self._last_feedback = now
+            log.debug("confirmed", extra={"lsn": format_lsn(durable)})
+        elif force or now - self._last_feedback >= self.config.status_interval:
+            cursor.send_feedback(force=True)
+            self._last_feedback = now

@@ -1,0 +1,55 @@
+"""What the connector hands to its consumer, and the consumer port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One Kafka-style record: a change event, a tombstone or a transaction marker.
+
+    Parameters:
+        topic: ``<prefix>.<schema>.<table>`` or ``<prefix>.transaction``.
+        key: the JSON key (primary key columns, or ``{"id": ...}``); None when the table
+            has no primary key.
+        value: the JSON value; None for a tombstone.
+        lsn: ``source.lsn`` of the change (the LSN of the BEGIN/COMMIT message for
+            transaction markers; the slot's consistent point for snapshot reads).
+        commit_lsn: the position that becomes durable with this record: the end LSN of
+            its transaction, or for a snapshot the consistent point on its last record
+            only. None means this record alone does not complete anything.
+        headers: Kafka headers Debezium adds (``__debezium.newkey``/``__debezium.oldkey``
+            when an update changes the primary key).
+    """
+
+    topic: str
+    key: dict[str, Any] | None
+    value: dict[str, Any] | None
+    lsn: int
+    commit_lsn: int | None
+    headers: tuple[tuple[str, Any], ...] = field(default=())
+
+
+class ChangeConsumer(Protocol):
+    """Where the connector delivers records; the consumer decides what is durable.
+
+    The connector confirms to PostgreSQL only LSNs this port reports as durable, so a
+    crash before that point replays the same records again (at-least-once).
+    """
+
+    def deliver(self, batch: Sequence[ChangeRecord]) -> None:
+        """Accept one batch: whole transactions in commit order, or a slice of the snapshot.
+
+        Parameters:
+            batch: records in order. Returning means accepted, not necessarily durable.
+        """
+
+    def durable_lsn(self) -> int | None:
+        """The highest ``commit_lsn`` whose records (and all before them) are durable.
+
+        None when nothing has ever been made durable (a fresh consumer: the connector
+        then takes a new snapshot).
+        """
