@@ -201,7 +201,10 @@ def parse_array(text: str, delimiter: str = ",") -> list[ArrayItem]:
     start = text.find("={") + 1 if text.startswith("[") else 0
     if text[start : start + 1] != "{":
         raise ValueConversionError(f"not an array: {text[:40]!r}")
-    items, end = _parse_array_level(text, start + 1, delimiter)
+    try:
+        items, end = _parse_array_level(text, start + 1, delimiter)
+    except IndexError:
+        raise ValueConversionError(f"unterminated array: {text[:40]!r}") from None
     if end != len(text):
         raise ValueConversionError(f"trailing characters after array: {text[:40]!r}")
     return items
