@@ -373,6 +373,7 @@ class KafkaRuntime:
             # of holding them for the default five minutes.
             "scheduled.rebalance.max.delay.ms": "0",
             "task.shutdown.graceful.timeout.ms": "10000",
+            "plugin.discovery": "service_load",
         })
 
     def _format_storage(self) -> None:
