@@ -24,6 +24,7 @@ import logging
 import select
 import threading
 import time
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -128,7 +129,7 @@ class EmbeddedConnector:
         if slot is not None and slot[0]:
             raise SlotInUse(f"replication slot {self.config.slot_name!r} is active for PID {slot[1]}")
         self._replication = self._connect_replication()
-        self._cursor = self._replication.cursor()
+        self._cursor = typing.cast(psycopg2.extras.ReplicationCursor, self._replication.cursor())
         last_commit: int | None
         if durable is None or slot is None:
             if slot is not None:
@@ -312,9 +313,9 @@ class EmbeddedConnector:
         if durable is not None and durable > self._confirmed:
             self._confirmed = durable
             self._confirmed_at = now
-            cursor.send_feedback(write_lsn=durable, flush_lsn=durable, force=True)
+            cursor.send_feedback(write_lsn=durable, flush_lsn=durable, force=True)  # type: ignore[no-untyped-call]
             self._last_feedback = now
             log.debug("confirmed", extra={"lsn": format_lsn(durable)})
         elif force or now - self._last_feedback >= self.config.status_interval:
-            cursor.send_feedback(force=True)
+            cursor.send_feedback(force=True)  # type: ignore[no-untyped-call]
             self._last_feedback = now

@@ -16,7 +16,6 @@ reads like Debezium's messages:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +29,9 @@ CONNECTOR = "postgresql"
 
 def sequence_of(last_commit_lsn: int | None, lsn: int | None) -> str:
     """``SourceInfo.sequence()``: Jackson's rendering of ``[lastCommitLsn, lsn]`` as strings."""
-    return json.dumps([None if last_commit_lsn is None else str(last_commit_lsn), None if lsn is None else str(lsn)],
-                      separators=(",", ":"))
+    first = "null" if last_commit_lsn is None else f'"{last_commit_lsn}"'
+    second = "null" if lsn is None else f'"{lsn}"'
+    return f"[{first},{second}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import sql
 
 from . import catalog
@@ -95,14 +96,14 @@ class SnapshotReader:
         return SnapshotResult(tables=len(tables), rows=rows)
 
     def _table_records(
-        self, conn: object, table: TableSchema, order: int, count: int, tx_id: int, ts_micros: int, lsn: int
+        self, conn: psycopg.Connection[tuple[object, ...]], table: TableSchema, order: int, count: int, tx_id: int, ts_micros: int, lsn: int
     ) -> Iterator[ChangeRecord]:
         envelope = self._envelope
         topic = table.topic(envelope.prefix)
         query = sql.SQL("COPY (SELECT * FROM {}.{}) TO STDOUT").format(
             sql.Identifier(table.schema), sql.Identifier(table.name)
         )
-        with conn.cursor() as cursor, cursor.copy(query) as copy:  # type: ignore[attr-defined]
+        with conn.cursor() as cursor, cursor.copy(query) as copy:
             rows = copy.rows()
             current = next(rows, None)
             position = 0
