@@ -88,7 +88,7 @@ def dsn(server: ServerInfo, request: pytest.FixtureRequest) -> Iterator[str]:
     ensure_database(admin, name)
     url = server.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SCHEMA)  # type: ignore[arg-type]
+        conn.execute(SCHEMA)
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = %s", (name,))
@@ -98,7 +98,7 @@ def dsn(server: ServerInfo, request: pytest.FixtureRequest) -> Iterator[str]:
 def sql(dsn: str, *statements: str, params: tuple[Any, ...] = ()) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
         for statement in statements:
-            conn.execute(statement, params if "%s" in statement else None)  # type: ignore[arg-type]
+            conn.execute(statement, params if "%s" in statement else None)
 
 
 def connector(dsn: str, consumer: InMemoryConsumer, slot: str = "embedded_test") -> EmbeddedConnector:
