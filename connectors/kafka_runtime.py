@@ -263,12 +263,13 @@ class KafkaRuntime:
         if not self.broker.running():
             if self.connect.running():
                 self.connect.stop(timeout=30.0)  # a worker without its broker is useless
-            self._choose_ports()
+            self._choose_ports(("broker", "controller", "connect"))
             self._write_broker_config()
             self._format_storage()
             self._start_jvm(self.broker, "kafka.Kafka", self._broker_config)
         self._wait(self.broker, self._broker_ready, broker_timeout)
         if not self.connect.running():
+            self._choose_ports(("connect",))
             self._write_connect_config()
             self._start_jvm(self.connect, "org.apache.kafka.connect.cli.ConnectDistributed", self._connect_config)
         self._wait(self.connect, self._connect_ready, connect_timeout)
@@ -314,10 +315,13 @@ class KafkaRuntime:
         if not (self.kafka_home / ".complete").exists() or not any(plugin.glob("debezium-connector-postgres-*.jar")):
             raise KafkaInstallError(f"the Kafka jars are not in {self.kafka_home}; run {INSTALL_SCRIPT}")
 
-    def _choose_ports(self) -> None:
-        chosen: dict[str, int] = {}
-        for role, port in self.ports.items():
-            chosen[role] = port if _port_is_free(port) and port not in chosen.values() else _free_port()
+    def _choose_ports(self, roles: tuple[str, ...]) -> None:
+        """Keep the remembered (or preferred) port of each role in ``roles`` unless it is busy."""
+        chosen = self.ports
+        for role in roles:
+            others = [port for other, port in chosen.items() if other != role]
+            while not _port_is_free(chosen[role]) or chosen[role] in others:
+                chosen[role] = _free_port()
         self._ports_file.write_text(json.dumps(chosen, indent=2) + "\n")
 
     def _write_broker_config(self) -> None:

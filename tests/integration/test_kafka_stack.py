@@ -149,6 +149,25 @@ def test_insert_update_delete_arrive_as_c_u_d_then_a_tombstone(capture: Capture)
     assert created.value["source"]["lsn"] < updated.value["source"]["lsn"] < deleted.value["source"]["lsn"]
 
 
+def test_the_envelope_has_the_fields_of_debezium_3_2(capture: Capture) -> None:
+    execute(capture.database_url, ("INSERT INTO items VALUES (6, %s, 'shelf', 12.5)", (TENANT,)))
+
+    records = read_until(capture.bootstrap_servers, "rustok.public.items", lambda rs: bool(for_key(rs, {"id": 6})))
+
+    event = for_key(records, {"id": 6})[0].value
+    assert list(event) == ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"]
+    source = event["source"]
+    assert list(source) == [
+        "version", "connector", "name", "ts_ms", "snapshot", "db", "sequence",
+        "ts_us", "ts_ns", "schema", "table", "txId", "lsn", "xmin",
+    ]
+    assert source["version"] == "3.2.7.Final"
+    assert source["ts_us"] // 1000 == source["ts_ms"] and source["ts_ns"] == source["ts_us"] * 1000
+    last_commit, lsn = json.loads(source["sequence"])  # a JSON array of two strings, inside a string
+    assert lsn == str(source["lsn"]) and (last_commit is None or int(last_commit) <= source["lsn"])
+    assert event["transaction"]["id"] == f"{source['txId']}:{source['lsn']}"
+
+
 def test_numeric_values_arrive_as_strings_with_their_scale(capture: Capture) -> None:
     execute(capture.database_url, ("INSERT INTO items VALUES (3, %s, 'cent', 0.1)", (TENANT,)))
 
