@@ -16,6 +16,7 @@ Errors::
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -171,10 +172,12 @@ class _JvmProcess:
     def stop(self, timeout: float) -> None:
         pid = self.pid()
         if pid is not None:
-            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
+                os.kill(pid, signal.SIGTERM)
             if not self._wait_gone(pid, timeout):
                 log.warning("%s did not stop in %.0fs; killing it", self.name, timeout, extra={"pid": pid})
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
                 self._wait_gone(pid, 10.0)
             log.info("stopped %s", self.name, extra={"pid": pid})
         self.pid_file.unlink(missing_ok=True)
