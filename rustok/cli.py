@@ -12,6 +12,7 @@ from rich.table import Table
 
 from migrations import runner
 from rustok import demo
+from rustok.cli_kafka import connectors_app, kafka_app
 from rustok.database import Database, embedded_server, provision
 from rustok.postgres import PostgresError
 from rustok.settings import get_settings
@@ -20,6 +21,8 @@ app = typer.Typer(help="RusToK: multi-tenant, multilingual content and commerce 
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="The PostgreSQL the platform runs on.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(connectors_app, name="connectors")
 
 console = Console()
 

@@ -16,6 +16,8 @@ from ulid import ULID
 from migrations import runner
 from rustok.postgres import EmbeddedPostgres, ServerInfo, drop_database, ensure_database
 
+pytest_plugins = ["tests.fixtures_kafka"]
+
 TEMPLATE = "rustok_template"
 
 
