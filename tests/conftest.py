@@ -6,6 +6,8 @@ schema at head with no rows, in about a tenth of a second.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +24,15 @@ TEMPLATE = "rustok_template"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "postgres", preferred_port=55432)
+def pg_server() -> Iterator[ServerInfo]:
+    # Not under pytest's tmp_path: pytest prunes old basetemp folders when another
+    # session starts, which would pull the data directory from under a running server.
+    root = Path(tempfile.mkdtemp(prefix="rustok-test-pg-"))
+    server = EmbeddedPostgres(root / "postgres", preferred_port=55432)
     info = server.start()
     yield info
     server.destroy()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
