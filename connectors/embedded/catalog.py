@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -80,8 +81,15 @@ def load_types(conn: psycopg.Connection[tuple[object, ...]]) -> TypeRegistry:
     )
 
 
-def published_tables(conn: psycopg.Connection[tuple[object, ...]], publication: str) -> list[PublishedTable]:
-    """The publication's tables, ordered as Debezium orders its snapshot (by table id)."""
+def published_tables(
+    conn: psycopg.Connection[tuple[object, ...]], publication: str, include_order: Sequence[str] = ()
+) -> list[PublishedTable]:
+    """The publication's tables, ordered as Debezium orders its snapshot.
+
+    Debezium snapshots the tables its ``table.include.list`` matches in the order of
+    that list; tables named in ``include_order`` (``schema.table``, or ``table`` of
+    schema ``public``) come first in that order, the rest follow by table id.
+    """
     if conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (publication,)).fetchone() is None:
         raise PublicationMissing(f"publication {publication!r} does not exist; create it (migrations do) first")
     rows = conn.execute(
@@ -89,7 +97,14 @@ def published_tables(conn: psycopg.Connection[tuple[object, ...]], publication: 
     ).fetchall()
     tables = [PublishedTable(str(schema), str(name)) for schema, name in rows]
     # TableId.compareTo compares "schema.table" strings (the catalog part is the same db).
-    return sorted(tables, key=lambda table: f"{table.schema}.{table.name}")
+    rank = {(name if "." in name else f"public.{name}"): position for position, name in enumerate(include_order)}
+    return sorted(
+        tables,
+        key=lambda table: (
+            rank.get(f"{table.schema}.{table.name}", len(rank)),
+            f"{table.schema}.{table.name}",
+        ),
+    )
 
 
 def describe_table(

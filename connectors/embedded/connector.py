@@ -35,6 +35,8 @@ import psycopg2.extensions
 import psycopg2.extras
 from psycopg import sql
 
+from contracts.captured import CAPTURED_TABLES
+
 from . import catalog
 from .envelope import EnvelopeBuilder
 from .errors import ReplicationError, SlotError, SlotInUse
@@ -62,6 +64,10 @@ class ConnectorConfig:
         skipped_operations: Debezium's ``skipped.operations``; ours is ``none`` (see
             ``connectors/debezium/postgres-connector.json``), so truncates are emitted.
         snapshot_batch_size: records per batch while snapshotting.
+        table_include_list: the order of Debezium's ``table.include.list`` (``load_config``
+            lists the contract's captured tables), which is the order Debezium snapshots
+            tables in; published tables it does not name follow in table-id order.
+            Which tables are captured still follows the publication.
         max_batch_records: whole transactions are grouped into one batch up to this size.
         status_interval: seconds between standby status updates when nothing changes.
     """
@@ -74,6 +80,7 @@ class ConnectorConfig:
     tombstones_on_delete: bool = True
     provide_transaction_metadata: bool = True
     snapshot_batch_size: int = 2000
+    table_include_list: tuple[str, ...] = CAPTURED_TABLES
     max_batch_records: int = 5000
     status_interval: float = 10.0
 
@@ -283,7 +290,10 @@ class EmbeddedConnector:
         assert created is not None
         consistent_point, snapshot_name = parse_lsn(created[1]), str(created[2])
         log.info("slot created; snapshotting", extra={"slot": self.config.slot_name, "lsn": created[1]})
-        reader = SnapshotReader(self.config.dsn, envelope, self.config.publication, self.config.snapshot_batch_size)
+        reader = SnapshotReader(
+            self.config.dsn, envelope, self.config.publication, self.config.snapshot_batch_size,
+            self.config.table_include_list,
+        )
         self.snapshot_result = reader.run(snapshot_name, consistent_point, self._deliver_snapshot)
 
     def _deliver_snapshot(self, batch: Sequence[ChangeRecord]) -> None:

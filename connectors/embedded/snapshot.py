@@ -1,6 +1,7 @@
 """The initial snapshot: every published table read in the slot's exported snapshot.
 
-Reproduces Debezium's ``initial`` snapshot of a new slot: tables in table-id order,
+Reproduces Debezium's ``initial`` snapshot of a new slot: tables in the order of the
+include list (``table.include.list``; tables it does not name follow in table-id order),
 rows as ``SELECT *`` returns them, op ``r``, ``source.snapshot`` marking the first
 record (``first``), each table's first and last (``first_in_data_collection``,
 ``last_in_data_collection``), the very last record of the snapshot (``last``) and
@@ -55,20 +56,30 @@ class SnapshotReader:
         envelope: builds the Debezium values.
         publication: whose tables to read.
         batch_size: records per delivered batch.
+        include_order: tables in Debezium's ``table.include.list`` order (see
+            :func:`catalog.published_tables`).
     """
 
-    def __init__(self, dsn: str, envelope: EnvelopeBuilder, publication: str, batch_size: int = 2000) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        envelope: EnvelopeBuilder,
+        publication: str,
+        batch_size: int = 2000,
+        include_order: Sequence[str] = (),
+    ) -> None:
         self._dsn = dsn
         self._envelope = envelope
         self._publication = publication
         self._batch_size = batch_size
+        self._include_order = tuple(include_order)
 
     def run(self, snapshot_name: str, consistent_point: int, deliver: Deliver) -> SnapshotResult:
         with catalog.connect(self._dsn) as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot_name)))
             registry = catalog.load_types(conn)
-            published = catalog.published_tables(conn, self._publication)
+            published = catalog.published_tables(conn, self._publication, self._include_order)
             tables = [catalog.describe_table(conn, t.schema, t.name, registry) for t in published]
             row = conn.execute(
                 "SELECT txid_current(), (EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000)::bigint"
