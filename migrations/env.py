@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 from write_api.models import metadata
 
@@ -26,15 +26,13 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
         include_object=_include_object,
     )
-    # Set by the generator that wrote the versions, to autogenerate one module at a time.
-    context.config.attributes.setdefault("include_tables", None)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -44,6 +42,7 @@ def _include_object(obj: object, name: str | None, type_: str, reflected: bool, 
     # the write model's metadata; autogenerate must not propose to drop them.
     if type_ == "table" and reflected and compare_to is None:
         return False
+    # Set when autogenerating one module's revision at a time.
     only = config.attributes.get("include_tables")
     if only is not None and type_ == "table":
         return name in only

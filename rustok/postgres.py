@@ -259,12 +259,13 @@ class EmbeddedPostgres:
                 time.sleep(0.1)
 
 
-def ensure_database(admin_url: str, name: str) -> None:
-    """Create database ``name`` if it does not exist (``admin_url`` points at another db)."""
+def ensure_database(admin_url: str, name: str, template: str = "template0") -> None:
+    """Create database ``name`` from ``template`` if it does not exist (``admin_url`` points at another db)."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} ENCODING 'UTF8'").format(
+                sql.Identifier(name), sql.Identifier(template)))
 
 
 def drop_database(admin_url: str, name: str) -> None:

@@ -48,13 +48,9 @@ def migrated_template(pg_server: ServerInfo, admin_url: str) -> str:
     return TEMPLATE
 
 
-def _fresh_database(admin_url: str, pg_server: ServerInfo, template: str | None) -> Iterator[str]:
+def _fresh_database(admin_url: str, pg_server: ServerInfo, template: str) -> Iterator[str]:
     name = f"t_{str(ULID()).lower()}"
-    engine = sa.create_engine(runner.sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        clause = f" TEMPLATE {template}" if template else " TEMPLATE template0"
-        conn.execute(sa.text(f"CREATE DATABASE {name}{clause}"))
-    engine.dispose()
+    ensure_database(admin_url, name, template=template)
     yield pg_server.url(name)
     drop_database(admin_url, name)
 
@@ -62,7 +58,7 @@ def _fresh_database(admin_url: str, pg_server: ServerInfo, template: str | None)
 @pytest.fixture
 def empty_database_url(admin_url: str, pg_server: ServerInfo) -> Iterator[str]:
     """A database with nothing in it (not even migrations)."""
-    yield from _fresh_database(admin_url, pg_server, None)
+    yield from _fresh_database(admin_url, pg_server, "template0")
 
 
 @pytest.fixture

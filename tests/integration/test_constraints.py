@@ -50,8 +50,7 @@ def test_handles_are_unique_per_tenant_but_free_across_tenants(seeded: sa.Engine
 
 def test_slugs_are_unique_per_tenant_and_locale(seeded: sa.Engine) -> None:
     page = new_id()
-    with seeded.begin() as conn:
-        conn.execute(insert(content.Node.__table__), {"id": page, "tenant_id": T, "kind": "page", "root_id": page})
+    _insert(seeded, content.Node, id=page, tenant_id=T, kind="page", root_id=page)
     _rejects(seeded, content.NodeTranslation, "uq_node_translations_tenant_id_locale_slug",
              tenant_id=T, node_id=page, locale="en", slug="about", title="Dup")
     _insert(seeded, content.NodeTranslation, tenant_id=T, node_id=page, locale="fr", slug="about", title="À propos")
