@@ -4,7 +4,9 @@ ContractError
  ├── InvalidId          (contracts.ids)
  ├── InvalidLocale      (contracts.locale)
  ├── InvalidCurrency    (contracts.money)
- └── InvalidChangeEvent (contracts.envelope)
+ ├── InvalidChangeEvent (contracts.envelope)
+ ├── InvalidApiKey      (contracts.keys)
+ └── InvalidConsistencyToken (contracts.consistency)
 """
 
 from __future__ import annotations
