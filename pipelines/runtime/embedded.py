@@ -1,0 +1,200 @@
+"""The embedded runner: the connector's consumer, the core's driver, the sinks' checkpointer.
+
+The embedded CDC connector delivers whole transactions in commit order. The runner
+buffers them for at most ``linger`` seconds (or ``max_batch_events`` events), then
+flushes one micro-batch:
+
+1. decode records into change events (undecodable ones become dead letters);
+2. the projection core applies the events to state and builds every touched root
+   once (events it rejects become dead letters);
+3. dead letters are stored, every sink writes and flushes (durable, visible);
+4. the state store commits, then the position file, then the PostgreSQL checkpoint
+   (what the search API waits on for ``min_version``);
+5. only now is the batch's last commit LSN reported durable, so the connector confirms
+   it to the server.
+
+A crash anywhere replays from the last durable LSN. Replayed events are absorbed by
+versioned state and version-guarded sinks, and the core re-emits the roots they touch,
+so the read model ends equal to a clean rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from connectors.embedded.records import ChangeRecord
+from contracts.envelope import ChangeEvent
+from pipelines.model import RootDocuments
+from pipelines.sinks.base import Sink
+
+from .checkpoints import PostgresCheckpoints
+from .dead_letters import DeadLetters
+from .decode import dead_letter, decode_records
+from .metrics import PipelineMetrics
+from .position import PositionFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An event the core refused: its index in the batch, the stage and the error."""
+
+    index: int
+    stage: str
+    error: Exception
+
+
+class Projection(Protocol):
+    """The projection core as the runner drives it."""
+
+    def project(self, events: Sequence[ChangeEvent]) -> tuple[list[RootDocuments], list[Rejected]]: ...
+
+    def commit(self) -> None:
+        """Make the state absorbed so far durable."""
+
+    def reset(self) -> None:
+        """Forget all state (a fresh snapshot follows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerConfig:
+    """Parameters:
+    pipeline: name in checkpoints, dead letters and metrics.
+    topic_prefix: the connector's topic prefix.
+    linger: seconds a delivered transaction may wait for others before a flush.
+    max_batch_events: flush as soon as this many records are buffered.
+    idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
+    """
+
+    pipeline: str = "embedded"
+    topic_prefix: str = "rustok"
+    linger: float = 0.05
+    max_batch_events: int = 5000
+    idle_checkpoint_interval: float = 0.05
+
+
+class EmbeddedRunner:
+    """Implements the connector's ChangeConsumer port."""
+
+    def __init__(
+        self,
+        config: RunnerConfig,
+        projection: Projection,
+        sinks: Sequence[Sink],
+        dead_letters: DeadLetters,
+        checkpoints: PostgresCheckpoints,
+        position: PositionFile,
+        metrics: PipelineMetrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._projection = projection
+        self._sinks = list(sinks)
+        self._dead_letters = dead_letters
+        self._checkpoints = checkpoints
+        self._position = position
+        self.metrics = metrics or PipelineMetrics(config.pipeline)
+        self._clock = clock
+        self._pending: list[ChangeRecord] = []
+        self._pending_since: float | None = None
+        self._durable = position.load()
+        self._applied = self._durable or 0
+        self._idle_saved_at = 0.0
+        if self._durable is None:
+            projection.reset()
+
+    # -- ChangeConsumer ------------------------------------------------------------------
+
+    def deliver(self, batch: Sequence[ChangeRecord]) -> None:
+        if not batch:
+            return
+        if self._pending_since is None:
+            self._pending_since = self._clock()
+        self._pending.extend(batch)
+        if len(self._pending) >= self.config.max_batch_events:
+            self.flush()
+
+    def durable_lsn(self) -> int | None:
+        return self._durable
+
+    def caught_up(self, lsn: int) -> None:
+        """Every commit at or below ``lsn`` was delivered: once flushed, it is applied."""
+        if self._pending or lsn <= self._applied:
+            return
+        now = self._clock()
+        if now - self._idle_saved_at < self.config.idle_checkpoint_interval:
+            return
+        self._applied = lsn
+        self._idle_saved_at = now
+        self._checkpoints.save(lsn, None, 0)
+        self.metrics.applied(lsn, lsn)
+
+    # -- driving -------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Flush if the oldest buffered record has waited ``linger`` seconds."""
+        if self._pending_since is not None and self._clock() - self._pending_since >= self.config.linger:
+            self.flush()
+
+    def flush(self) -> None:
+        records, self._pending, self._pending_since = self._pending, [], None
+        if not records:
+            return
+        decoded = decode_records(records, self.config.pipeline, self.config.topic_prefix)
+        documents, rejected = self._projection.project(decoded.events)
+        pipeline = self.config.pipeline
+        dead = decoded.dead + [dead_letter(pipeline, r.stage, decoded.sources[r.index], r.error) for r in rejected]
+        self._dead_letters.add(dead)
+        self._write_sinks(documents)
+        self._projection.commit()
+        self._acknowledge(records, len(decoded.events))
+        self.metrics.count("source", len(decoded.events))
+        self.metrics.count("sink", sum(len(d.documents) or 1 for d in documents))
+        self.metrics.count("dlq", len(dead))
+        self._observe_freshness(documents)
+
+    def close(self) -> None:
+        self.flush()
+        for sink in self._sinks:
+            sink.close()
+        self._checkpoints.close()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _write_sinks(self, documents: list[RootDocuments]) -> None:
+        for sink in self._sinks:
+            started = time.perf_counter()
+            sink.write(documents)
+            sink.flush()
+            self.metrics.flushed(sink.name, time.perf_counter() - started)
+
+    def _acknowledge(self, records: list[ChangeRecord], events: int) -> None:
+        commit = max((r.commit_lsn for r in records if r.commit_lsn is not None), default=None)
+        if commit is None:
+            return  # the middle of a snapshot or of a large transaction: nothing completes here
+        self._position.save(commit)
+        self._durable = commit
+        if commit > self._applied:
+            self._applied = commit
+        self._checkpoints.save(self._applied, _commit_time(records), events)
+        self.metrics.applied(self._applied)
+
+    def _observe_freshness(self, documents: list[RootDocuments]) -> None:
+        now = datetime.now(UTC)
+        for emitted in documents:
+            if emitted.committed_at is not None:
+                self.metrics.fresh((now - emitted.committed_at).total_seconds())
+
+
+def _commit_time(records: list[ChangeRecord]) -> datetime | None:
+    for record in reversed(records):
+        source = (record.value or {}).get("source")
+        if isinstance(source, dict) and isinstance(source.get("ts_ms"), int) and source.get("snapshot") == "false":
+            return datetime.fromtimestamp(source["ts_ms"] / 1000, UTC)
+    return None
