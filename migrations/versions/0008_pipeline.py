@@ -6,7 +6,9 @@ Revises: 0007
 ``pipeline_checkpoints`` holds, per pipeline, the source position whose effects every
 sink has made durable; the search API reads ``applied_commit_lsn`` to answer
 ``min_version`` (read-your-writes). ``dead_letters`` is the embedded runtime's DLQ: the
-original payload, where it came from and why it failed, until it is retried or dropped.
+original payload, where it came from and why it failed; ``rustok dlq retry`` marks letters
+``queued`` and the running pipeline feeds them through again (``retried`` on success,
+back to ``open`` with one more attempt on failure); ``dropped`` ones are kept for the record.
 Neither table is captured.
 """
 
@@ -40,7 +42,7 @@ def upgrade() -> None:
             reason          text NOT NULL,
             error_type      varchar(128) NOT NULL,
             source_lsn      bigint,
-            status          varchar(16) NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'retried', 'dropped')),
+            status          varchar(16) NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'queued', 'retried', 'dropped')),
             attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
             created_at      timestamptz NOT NULL DEFAULT now(),
             retried_at      timestamptz

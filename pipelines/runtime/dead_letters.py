@@ -22,7 +22,7 @@ from psycopg.rows import class_row
 
 log = logging.getLogger(__name__)
 
-Status = Literal["open", "retried", "dropped"]
+Status = Literal["open", "queued", "retried", "dropped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,8 @@ class InMemoryDeadLetters:
     def mark(self, ids: Sequence[int], status: Status) -> None:
         for letter_id in ids:
             old = self._letters[letter_id]
-            self._letters[letter_id] = replace(old, status=status, attempts=old.attempts + (status == "retried"))
+            attempted = status in ("retried", "open") and old.status == "queued"
+            self._letters[letter_id] = replace(old, status=status, attempts=old.attempts + attempted)
 
 
 _COLUMNS = "id, pipeline, stage, topic, event_key, payload, reason, error_type, source_lsn, status, attempts, created_at"
@@ -110,9 +111,14 @@ class PostgresDeadLetters:
             return cur.execute(query, (pipeline, status, status, limit)).fetchall()
 
     def mark(self, ids: Sequence[int], status: Status) -> None:
+        """Set the status; leaving ``queued`` (a retry ran) counts one attempt."""
+        if not ids:
+            return
         with psycopg.connect(self._url) as conn:
             conn.execute(
-                "UPDATE dead_letters SET status = %s, retried_at = CASE WHEN %s = 'retried' THEN now() END,"
-                " attempts = attempts + CASE WHEN %s = 'retried' THEN 1 ELSE 0 END WHERE id = ANY(%s)",
-                (status, status, status, list(ids)),
+                "UPDATE dead_letters SET status = %(status)s,"
+                " attempts = attempts + CASE WHEN status = 'queued' AND %(status)s IN ('retried', 'open') THEN 1 ELSE 0 END,"
+                " retried_at = CASE WHEN status = 'queued' AND %(status)s IN ('retried', 'open') THEN now() ELSE retried_at END"
+                " WHERE id = ANY(%(ids)s)",
+                {"status": status, "ids": list(ids)},
             )

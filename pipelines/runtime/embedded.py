@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+import orjson
+
 from connectors.embedded.records import ChangeRecord
 from contracts.envelope import ChangeEvent
 from pipelines.model import RootDocuments
@@ -70,6 +72,7 @@ class RunnerConfig:
     linger: seconds a delivered transaction may wait for others before a flush.
     max_batch_events: flush as soon as this many records are buffered.
     idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
+    retry_interval: seconds between looks for dead letters queued for a retry.
     """
 
     pipeline: str = "embedded"
@@ -77,6 +80,7 @@ class RunnerConfig:
     linger: float = 0.05
     max_batch_events: int = 5000
     idle_checkpoint_interval: float = 0.05
+    retry_interval: float = 2.0
 
 
 class EmbeddedRunner:
@@ -106,6 +110,7 @@ class EmbeddedRunner:
         self._durable = position.load()
         self._applied = self._durable or 0
         self._idle_saved_at = 0.0
+        self._retry_checked_at = 0.0
         if self._durable is None:
             projection.reset()
 
@@ -138,9 +143,39 @@ class EmbeddedRunner:
     # -- driving -------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Flush if the oldest buffered record has waited ``linger`` seconds."""
-        if self._pending_since is not None and self._clock() - self._pending_since >= self.config.linger:
+        """Flush if the oldest buffered record has waited ``linger`` seconds; retry queued dead letters."""
+        now = self._clock()
+        if self._pending_since is not None and now - self._pending_since >= self.config.linger:
             self.flush()
+        if now - self._retry_checked_at >= self.config.retry_interval:
+            self._retry_checked_at = now
+            self.retry_queued()
+
+    def retry_queued(self) -> int:
+        """Feed dead letters marked ``queued`` through the core again; returns how many now passed.
+
+        A retried event may be older than what state holds; versions make that harmless.
+        """
+        letters = self._dead_letters.list(self.config.pipeline, "queued", limit=1000)
+        passed: list[int] = []
+        failed: list[int] = []
+        documents: list[RootDocuments] = []
+        for letter in letters:
+            assert letter.id is not None
+            record = ChangeRecord(letter.topic, None, orjson.loads(letter.payload), letter.source_lsn or 0, None)
+            decoded = decode_records([record], self.config.pipeline, self.config.topic_prefix)
+            emitted, rejected = self._projection.project(decoded.events)
+            if decoded.dead or rejected or not decoded.events:
+                failed.append(letter.id)
+                continue
+            documents.extend(emitted)
+            passed.append(letter.id)
+        if documents:
+            self._write_sinks(documents)
+            self._projection.commit()
+        self._dead_letters.mark(passed, "retried")
+        self._dead_letters.mark(failed, "open")
+        return len(passed)
 
     def flush(self) -> None:
         records, self._pending, self._pending_since = self._pending, [], None
