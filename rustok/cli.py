@@ -12,6 +12,7 @@ from rich.table import Table
 
 from migrations import runner
 from rustok import demo
+from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
 from rustok.database import Database, embedded_server, provision
 from rustok.postgres import PostgresError
@@ -23,6 +24,7 @@ db_app = typer.Typer(help="The PostgreSQL the platform runs on.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(dlq_app, name="dlq")
 
 console = Console()
 
