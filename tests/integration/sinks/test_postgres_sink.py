@@ -1,0 +1,232 @@
+"""The JSONB read-table sink against a real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import psycopg
+import pytest
+
+from contracts.ids import new_id
+from pipelines.sinks.errors import InvalidEmission, SinkBackpressure, SinkConfigError
+from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
+
+from .factory import NOW, content, emit, product, product_emission
+
+
+@pytest.fixture
+def sink(database_url: str) -> Iterator[PostgresSink]:
+    sink = PostgresSink(database_url)
+    sink.setup()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def content_sink(database_url: str) -> Iterator[PostgresSink]:
+    sink = PostgresSink(database_url, doc_types=("content",))
+    sink.setup()
+    yield sink
+    sink.close()
+
+
+def rows(url: str, table: str = "index_products", version: int = 1) -> list[tuple[object, ...]]:
+    id_col, key_col = ("product_id", "handle") if table == "index_products" else ("node_id", "slug")
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            f"SELECT tenant_id, {id_col}, locale, {key_col}, source_lsn, document->>'title' FROM {table} "
+            "WHERE index_version = %s ORDER BY tenant_id, locale, " + key_col, (version,)
+        ).fetchall()
+
+
+def flush(sink: PostgresSink, *emissions: object) -> None:
+    sink.write(list(emissions))  # type: ignore[arg-type]
+    sink.flush()
+
+
+def test_an_emission_writes_one_row_per_locale_searchable_in_its_language(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 42))
+    with psycopg.connect(database_url) as conn:
+        got = conn.execute(
+            "SELECT locale, ts_config::text, source_lsn, source_committed_at, document->>'handle' FROM index_products "
+            "ORDER BY locale").fetchall()
+        assert got == [("de", "german", 42, NOW, "linen-shirt"), ("en", "english", 42, NOW, "linen-shirt"),
+                       ("ru", "russian", 42, NOW, "linen-shirt")]
+        # Stemming in the row's own language: the query words differ in form from the titles.
+        for locale, config, word in (("de", "german", "Hemd"), ("en", "english", "shirt"), ("ru", "russian", "рубашка")):
+            hit = conn.execute("SELECT locale FROM index_products WHERE search_vector @@ plainto_tsquery(%s::regconfig, %s)",
+                               (config, word)).fetchall()
+            assert hit == [(locale,)], (config, word)
+
+
+def test_a_late_older_emission_never_overwrites_a_newer_document(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 20, title="New title"))
+    flush(sink, product_emission(tenant, pid, 10, locales=("en", "de", "ru", "fr"), title="Old title"))
+    got = rows(database_url)
+    assert {(r[2], r[4], r[5]) for r in got} == {(loc, 20, "New title") for loc in ("en", "de", "ru")}
+    assert sink.last_flush.stale_roots == 1
+
+
+def test_a_replayed_emission_of_the_same_version_is_applied_idempotently(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 20))
+    before = rows(database_url)
+    flush(sink, product_emission(tenant, pid, 20))
+    assert rows(database_url) == before
+
+
+def test_a_locale_no_longer_emitted_is_removed(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 1))
+    flush(sink, product_emission(tenant, pid, 2, locales=("en",)))
+    assert [(r[2], r[4]) for r in rows(database_url)] == [("en", 2)]
+
+
+def test_an_empty_emission_removes_the_root_but_an_older_one_does_not(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 5))
+    flush(sink, emit(tenant, pid, 4, doc_type="product"))
+    assert len(rows(database_url)) == 3
+    flush(sink, emit(tenant, pid, 6, doc_type="product"))
+    assert rows(database_url) == []
+
+
+def test_emissions_of_a_root_in_one_batch_collapse_to_the_newest(sink: PostgresSink, database_url: str) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 3, title="Third"), product_emission(tenant, pid, 1, title="First"),
+          product_emission(tenant, pid, 3, locales=("en",), title="Third again"))
+    assert [(r[2], r[4], r[5]) for r in rows(database_url)] == [("en", 3, "Third again")]
+    assert sink.last_flush.roots == 1
+
+
+@pytest.mark.parametrize("taker_first", [True, False])
+def test_a_product_takes_the_handle_another_gave_up_in_the_same_batch(
+    sink: PostgresSink, database_url: str, taker_first: bool
+) -> None:
+    tenant, a, b = new_id(), new_id(), new_id()
+    flush(sink, product_emission(tenant, b, 1, handle="shirt"), product_emission(tenant, a, 1, handle="shirt-a"))
+    give_up = product_emission(tenant, b, 2, handle="shirt-old")
+    take = product_emission(tenant, a, 3, handle="shirt")
+    flush(sink, *((take, give_up) if taker_first else (give_up, take)))
+    assert {(r[1], r[2], r[3]) for r in rows(database_url)} == (
+        {(a, loc, "shirt") for loc in ("en", "de", "ru")} | {(b, loc, "shirt-old") for loc in ("en", "de", "ru")})
+
+
+def test_handles_swapped_between_two_products_in_one_batch(sink: PostgresSink, database_url: str) -> None:
+    tenant, a, b = new_id(), new_id(), new_id()
+    flush(sink, product_emission(tenant, a, 1, handle="x"), product_emission(tenant, b, 1, handle="y"))
+    flush(sink, product_emission(tenant, a, 2, handle="y"), product_emission(tenant, b, 2, handle="x"))
+    assert {(r[1], r[3]) for r in rows(database_url)} == {(a, "y"), (b, "x")}
+
+
+def test_a_stale_row_holding_a_claimed_handle_is_evicted_and_never_wedges_the_sink(
+    sink: PostgresSink, database_url: str
+) -> None:
+    tenant, a, b = new_id(), new_id(), new_id()
+    flush(sink, product_emission(tenant, b, 5, handle="shirt"))
+    # B's rename never arrived (yet); A's newer claim on the handle must not fail the flush.
+    flush(sink, product_emission(tenant, a, 10, handle="shirt"))
+    assert {(r[1], r[3], r[4]) for r in rows(database_url)} == {(a, "shirt", 10)}
+    assert sink.last_flush.rows_evicted == 3
+    flush(sink, product_emission(tenant, b, 6, handle="shirt-b"))
+    assert {(r[1], r[3]) for r in rows(database_url)} == {(a, "shirt"), (b, "shirt-b")}
+
+
+def test_an_older_claim_on_a_handle_held_by_a_newer_row_is_skipped_not_failed(
+    sink: PostgresSink, database_url: str
+) -> None:
+    tenant, a, b = new_id(), new_id(), new_id()
+    flush(sink, product_emission(tenant, b, 20, handle="shirt", locales=("en",)))
+    flush(sink, product_emission(tenant, a, 10, handle="shirt"))
+    assert {(r[1], r[2]) for r in rows(database_url)} == {(b, "en"), (a, "de"), (a, "ru")}
+    assert sink.last_flush.claims_skipped == 1
+
+
+def test_tenants_never_mix(sink: PostgresSink, database_url: str) -> None:
+    t1, t2, pid = new_id(), new_id(), new_id()
+    # Same entity id and handle in two tenants: separate rows; deleting one leaves the other.
+    flush(sink, product_emission(t1, pid, 1), product_emission(t2, pid, 1))
+    assert len(rows(database_url)) == 6
+    flush(sink, emit(t1, pid, 2, doc_type="product"))
+    assert {r[0] for r in rows(database_url)} == {t2}
+    # A newer row in tenant 2 does not make tenant 1's older emission stale.
+    flush(sink, product_emission(t2, pid, 50), product_emission(t1, pid, 3))
+    assert {(r[0], r[4]) for r in rows(database_url)} == {(t1, 3), (t2, 50)}
+
+
+def test_a_bad_emission_raises_and_writes_nothing(sink: PostgresSink, database_url: str) -> None:
+    tenant, other, pid = new_id(), new_id(), new_id()
+    good = product_emission(tenant, pid, 1)
+    bad = emit(tenant, pid, 1, product(other, pid, "en"))
+    with pytest.raises(InvalidEmission):
+        sink.write([good, bad])
+    with pytest.raises(InvalidEmission):
+        sink.write([emit(tenant, pid, 1, product(tenant, pid, "en"), product(tenant, pid, "en"))])
+    sink.flush()
+    assert rows(database_url) == []
+
+
+def test_content_rows_carry_kind_and_slug_and_swap_slugs(content_sink: PostgresSink, database_url: str) -> None:
+    sink = content_sink
+    tenant, a, b, c = new_id(), new_id(), new_id(), new_id()
+    flush(sink, emit(tenant, a, 1, content(tenant, a, slug="about")), emit(tenant, b, 1, content(tenant, b, slug="team")),
+          emit(tenant, c, 1, content(tenant, c, slug=None, kind="topic")),
+          product_emission(tenant, new_id(), 1))  # another doc type: ignored by this sink
+    flush(sink, emit(tenant, a, 2, content(tenant, a, slug="team", version=2)),
+          emit(tenant, b, 2, content(tenant, b, slug="about", version=2)))
+    assert {(r[1], r[3]) for r in rows(database_url, "index_content")} == {(a, "team"), (b, "about"), (c, None)}
+    assert rows(database_url) == []
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT kind, published_at FROM index_content WHERE node_id = %s", (c,)).fetchone() == (
+            "topic", NOW)
+
+
+def test_a_rebuild_writes_a_new_version_beside_the_live_one_until_the_alias_switches(
+    sink: PostgresSink, database_url: str
+) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 1, title="Live"))
+    rebuild = PostgresSink(database_url, doc_types=("product",), index_version=2)
+    rebuild.setup()
+    flush(rebuild, product_emission(tenant, pid, 1, title="Rebuilt"))
+    rebuild.close()
+    assert {r[5] for r in rows(database_url, version=1)} == {"Live"}
+    assert {r[5] for r in rows(database_url, version=2)} == {"Rebuilt"}
+    assert switch_alias(database_url, "product", 2) == 1
+    assert live_version(database_url, "product") == 2
+    with pytest.raises(SinkConfigError):
+        drop_index_version(database_url, "product", 2)
+    assert drop_index_version(database_url, "product", 1) == 3
+    # A sink set up after the switch writes the new live version.
+    after = PostgresSink(database_url, doc_types=("product",))
+    after.setup()
+    assert after.index_versions == {"product": 2}
+    after.close()
+
+
+def test_a_lost_connection_is_backpressure_and_the_retry_writes_everything(
+    sink: PostgresSink, database_url: str, admin_url: str
+) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 1))
+    db = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                      (db,))
+    sink.write([product_emission(tenant, pid, 2, title="After")])
+    with pytest.raises(SinkBackpressure) as raised:
+        sink.flush()
+    assert raised.value.retry_after > 0
+    sink.flush()  # the buffer was cleared: nothing half-kept
+    assert {r[5] for r in rows(database_url)} == {"Linen shirts", "Leinen Hemden", "Льняные рубашки"}
+    flush(sink, product_emission(tenant, pid, 2, title="After"))
+    assert {r[5] for r in rows(database_url)} == {"After"}
+
+
+def test_a_sink_refuses_unknown_doc_types_and_versions(database_url: str) -> None:
+    with pytest.raises(SinkConfigError):
+        PostgresSink(database_url, doc_types=("order",))  # type: ignore[arg-type]
+    with pytest.raises(SinkConfigError):
+        PostgresSink(database_url, index_version=0)
+
