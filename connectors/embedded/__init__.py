@@ -18,15 +18,17 @@ from .errors import (
     ReplicationError,
     SlotError,
     SlotInUse,
+    SlotInvalidated,
     ValueConversionError,
 )
 from .lag import SlotLag, read_slot_lag
 from .memory import InMemoryConsumer
-from .records import ChangeConsumer, ChangeRecord
+from .records import CaughtUpListener, ChangeConsumer, ChangeRecord
 
 __all__ = [
     "DEBEZIUM_VERSION",
     "CatalogError",
+    "CaughtUpListener",
     "ChangeConsumer",
     "ChangeRecord",
     "ConnectorConfig",
@@ -39,6 +41,7 @@ __all__ = [
     "ReplicationError",
     "SlotError",
     "SlotInUse",
+    "SlotInvalidated",
     "SlotLag",
     "ValueConversionError",
     "read_slot_lag",

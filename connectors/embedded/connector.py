@@ -16,6 +16,20 @@ LSN are dropped as duplicates. Only LSNs the consumer reports durable are sent t
 server as flushed. psycopg2 itself moves the flush position to the server's WAL end on
 keepalives once everything received was confirmed; no committed change lies in that
 range, and it keeps an idle slot from pinning WAL.
+
+Idle progress (read-your-writes): a consumer that has a ``caught_up(lsn)`` method is
+told, whenever the stream is between transactions with everything received delivered,
+the highest position below which every commit has been delivered. That position is
+the ``wal_end`` of the last message read: for a change message its own LSN, for a
+keepalive the walsender's ``sentPtr`` (the end of the last WAL record it decoded, whose
+output was written to the socket before the keepalive). While idle the connector asks
+for a keepalive (``reply=True``) every ``idle_reply_interval`` so the position follows
+the server's WAL end even when the WAL written holds no captured change. A keepalive
+read in the middle of a transaction never produces a report: only the state between
+transactions, with the batch handed over, does.
+
+A slot invalidated by ``max_slot_wal_keep_size`` (see ``lag``) makes ``start`` and
+``poll`` raise :class:`SlotInvalidated`: a new snapshot is required.
 """
 
 from __future__ import annotations
@@ -39,7 +53,7 @@ from contracts.captured import CAPTURED_TABLES
 
 from . import catalog
 from .envelope import EnvelopeBuilder
-from .errors import ReplicationError, SlotError, SlotInUse
+from .errors import ReplicationError, SlotError, SlotInUse, SlotInvalidated
 from .lag import SlotLag, read_slot_lag
 from .lsn import format_lsn, parse_lsn
 from .pgoutput import Relation, Type, decode
@@ -70,6 +84,13 @@ class ConnectorConfig:
             Which tables are captured still follows the publication.
         max_batch_records: whole transactions are grouped into one batch up to this size.
         status_interval: seconds between standby status updates when nothing changes.
+        idle_reply_interval: while idle, seconds between keepalive requests that let a
+            consumer with ``caught_up`` follow the server's WAL end (only then sent).
+        temporary_slot: create a TEMPORARY slot (dropped when the connection closes), for
+            observers such as ``rustok cdc tail`` that must not disturb the pipeline's slot.
+        take_snapshot: snapshot a new slot (False: stream from its consistent point only).
+        snapshot_tables: when set, only these published tables (``schema.table``) are
+            snapshotted; the stream still carries every published table.
     """
 
     dsn: str
@@ -83,6 +104,10 @@ class ConnectorConfig:
     table_include_list: tuple[str, ...] = CAPTURED_TABLES
     max_batch_records: int = 5000
     status_interval: float = 10.0
+    idle_reply_interval: float = 0.075
+    temporary_slot: bool = False
+    take_snapshot: bool = True
+    snapshot_tables: frozenset[str] | None = None
 
 
 class _CatalogResolver:
@@ -121,6 +146,9 @@ class EmbeddedConnector:
         self._confirmed: int = 0
         self._confirmed_at: float | None = None
         self._last_feedback = 0.0
+        self._last_reply_request = 0.0
+        self._reported: int = 0
+        self._caught_up = getattr(consumer, "caught_up", None)
         self.snapshot_result: SnapshotResult | None = None
 
     # -- lifecycle -------------------------------------------------------------------
@@ -135,10 +163,12 @@ class EmbeddedConnector:
         slot = self._slot_state()
         if slot is not None and slot[0]:
             raise SlotInUse(f"replication slot {self.config.slot_name!r} is active for PID {slot[1]}")
+        if slot is not None and slot[3] and durable is not None:
+            raise SlotInvalidated(self._invalidated_message())
         self._replication = self._connect_replication()
         self._cursor = typing.cast(psycopg2.extras.ReplicationCursor, self._replication.cursor())
         last_commit: int | None
-        if durable is None or slot is None:
+        if durable is None or slot is None or self.config.temporary_slot:
             if slot is not None:
                 log.warning("consumer has no durable position; dropping the slot for a fresh snapshot",
                             extra={"slot": self.config.slot_name})
@@ -203,13 +233,17 @@ class EmbeddedConnector:
             while True:
                 message = cursor.read_message()
                 if message is None:
-                    if received and not assembler.in_transaction:
-                        break
+                    if not assembler.in_transaction:
+                        if batch:
+                            self._consumer.deliver(batch)
+                            batch = []
+                        self._report_progress(cursor)
+                        if received:
+                            break
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
-                    select.select([cursor.connection], [], [], min(remaining, self.config.status_interval))
-                    self._confirm()
+                    self._wait(cursor, remaining, idle=not assembler.in_transaction)
                     continue
                 received += 1
                 done = assembler.feed(message.data_start, decode(message.payload))
@@ -227,15 +261,45 @@ class EmbeddedConnector:
                 self._consumer.deliver(batch)
             self._confirm()
         except psycopg2.Error as exc:
+            self._raise_if_invalidated()
             raise ReplicationError(f"replication stream failed: {exc}".strip()) from exc
         return delivered
+
+    def _wait(self, cursor: psycopg2.extras.ReplicationCursor, remaining: float, idle: bool) -> None:
+        """Sleep until the server sends something; while idle, ask for keepalives so a
+        ``caught_up`` consumer follows the server's WAL end."""
+        wait = min(remaining, self.config.status_interval)
+        if idle and self._caught_up is not None:
+            now = time.monotonic()
+            due = self._last_reply_request + self.config.idle_reply_interval
+            if now >= due:
+                cursor.send_feedback(reply=True, force=True)  # type: ignore[no-untyped-call]
+                self._last_reply_request = self._last_feedback = now
+                due = now + self.config.idle_reply_interval
+            wait = min(wait, max(due - now, 0.0))
+        select.select([cursor.connection], [], [], wait)
+        self._confirm()
+
+    def _report_progress(self, cursor: psycopg2.extras.ReplicationCursor) -> None:
+        # Called only between transactions with every completed one handed over, so no
+        # commit at or below wal_end is still undelivered (see the module docstring).
+        if self._caught_up is None:
+            return
+        position = int(cursor.wal_end)
+        if position > self._reported:
+            self._reported = position
+            self._caught_up(position)
 
     def lag(self) -> SlotLag:
         """Bytes and seconds this connector's slot is behind, and its WAL headroom."""
         if self._catalog is None:
             raise SlotError("connector is not started")
         since = None if self._confirmed_at is None else time.monotonic() - self._confirmed_at
-        return read_slot_lag(self._catalog, self.config.slot_name, since)
+        lag = read_slot_lag(self._catalog, self.config.slot_name, since)
+        if lag.at_risk:
+            log.warning("replication slot close to invalidation: %s", lag.describe(),
+                        extra={"slot": lag.slot_name, "wal_status": lag.wal_status, "safe_wal_size": lag.safe_wal_size})
+        return lag
 
     # -- internals -------------------------------------------------------------------
 
@@ -250,7 +314,24 @@ class EmbeddedConnector:
             raise SlotError("connector is not started")
         return self._cursor, self._assembler
 
-    def _slot_state(self) -> tuple[bool, int | None, int] | None:
+    def _invalidated_message(self) -> str:
+        return (
+            f"replication slot {self.config.slot_name!r} was invalidated by PostgreSQL (wal_status 'lost'): it "
+            "fell more than max_slot_wal_keep_size behind and the WAL it needed was removed, so changes were "
+            "lost. A new snapshot is required: drop the slot, reset the consumer's state and start again."
+        )
+
+    def _raise_if_invalidated(self) -> None:
+        if self._catalog is None or self._catalog.closed:
+            return
+        try:
+            slot = self._slot_state()
+        except psycopg.Error:
+            return
+        if slot is not None and slot[3]:
+            raise SlotInvalidated(self._invalidated_message())
+
+    def _slot_state(self) -> tuple[bool, int | None, int, bool] | None:
         assert self._catalog is not None
         row = self._catalog.execute(
             "SELECT active, active_pid, confirmed_flush_lsn::text, plugin, database = current_database(), wal_status"
@@ -262,9 +343,9 @@ class EmbeddedConnector:
         active, pid, confirmed, plugin, same_db, wal_status = row
         if plugin != "pgoutput" or not same_db:
             raise SlotError(f"slot {self.config.slot_name!r} is not a pgoutput slot of this database")
-        if wal_status == "lost":
-            raise SlotError(f"slot {self.config.slot_name!r} was invalidated (wal_status lost); drop it to re-snapshot")
-        return bool(active), None if pid is None else int(str(pid)), parse_lsn(str(confirmed))
+        lost = wal_status == "lost"
+        position = 0 if confirmed is None else parse_lsn(str(confirmed))
+        return bool(active), None if pid is None else int(str(pid)), position, lost
 
     def _connect_replication(self) -> psycopg2.extensions.connection:
         try:
@@ -278,8 +359,10 @@ class EmbeddedConnector:
 
     def _snapshot(self, envelope: EnvelopeBuilder) -> None:
         assert self._cursor is not None
-        command = sql.SQL("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')").format(
-            sql.Identifier(self.config.slot_name)
+        command = sql.SQL("CREATE_REPLICATION_SLOT {} {} LOGICAL pgoutput (SNAPSHOT {})").format(
+            sql.Identifier(self.config.slot_name),
+            sql.SQL("TEMPORARY" if self.config.temporary_slot else ""),
+            sql.Literal("export" if self.config.take_snapshot else "nothing"),
         )
         assert self._catalog is not None
         try:
@@ -288,11 +371,15 @@ class EmbeddedConnector:
         except psycopg2.Error as exc:
             raise SlotError(f"cannot create slot {self.config.slot_name!r}: {exc}".strip()) from exc
         assert created is not None
-        consistent_point, snapshot_name = parse_lsn(created[1]), str(created[2])
+        consistent_point = parse_lsn(created[1])
+        if not self.config.take_snapshot:
+            log.info("slot created without a snapshot", extra={"slot": self.config.slot_name, "lsn": created[1]})
+            return
+        snapshot_name = str(created[2])
         log.info("slot created; snapshotting", extra={"slot": self.config.slot_name, "lsn": created[1]})
         reader = SnapshotReader(
             self.config.dsn, envelope, self.config.publication, self.config.snapshot_batch_size,
-            self.config.table_include_list,
+            self.config.table_include_list, self.config.snapshot_tables,
         )
         self.snapshot_result = reader.run(snapshot_name, consistent_point, self._deliver_snapshot)
 

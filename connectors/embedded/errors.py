@@ -8,7 +8,8 @@ Errors::
      ├── CatalogError             a published table or type the connector cannot describe
      │    └── PublicationMissing  the publication does not exist in the database
      ├── SlotError                the replication slot cannot be used
-     │    └── SlotInUse           another consumer is streaming from the slot
+     │    ├── SlotInUse           another consumer is streaming from the slot
+     │    └── SlotInvalidated     the slot fell behind max_slot_wal_keep_size; a new snapshot is needed
      └── ReplicationError         the replication connection failed while streaming
 """
 
@@ -41,6 +42,14 @@ class SlotError(EmbeddedConnectorError):
 
 class SlotInUse(SlotError):
     """Another walsender is already streaming from the slot (one consumer per slot)."""
+
+
+class SlotInvalidated(SlotError):
+    """PostgreSQL invalidated the slot (``wal_status = 'lost'``): the WAL it needed is gone.
+
+    The changes between the slot's position and now can no longer be read; the only way
+    on is a new slot with a fresh snapshot (drop the slot, reset the consumer's state).
+    """
 
 
 class ReplicationError(EmbeddedConnectorError):

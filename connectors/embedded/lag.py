@@ -1,4 +1,24 @@
-"""How far a replication slot is behind, and how much WAL it may still pin."""
+"""How far a replication slot is behind, and how much WAL it may still pin.
+
+What happens at ``max_slot_wal_keep_size``
+------------------------------------------
+
+A logical slot keeps every WAL segment from its ``restart_lsn`` on, so a consumer that
+stops confirming makes WAL pile up. PostgreSQL bounds that with
+``max_slot_wal_keep_size`` (RusToK's embedded server sets 4GB): ``pg_replication_slots``
+shows the slot's ``wal_status`` go ``reserved`` → ``extended`` (beyond ``max_wal_size``)
+→ ``unreserved`` (beyond the limit: the next checkpoint may remove its WAL), and
+``safe_wal_size`` (bytes that may still be written before that happens) shrink to zero
+and below. At the next checkpoint past the limit the server terminates the walsender
+streaming from the slot and marks it ``lost``: the changes it had not confirmed are
+gone for good. The connector then fails with :class:`~.errors.SlotInvalidated` (at
+``start`` and while streaming) telling the operator that a new snapshot is required:
+drop the slot, reset the consumer's state, and start again (which snapshots).
+
+:attr:`SlotLag.at_risk` turns true before that point (``unreserved``, or less than
+:data:`RISK_FRACTION` of the limit left), and :meth:`EmbeddedConnector.lag` logs a
+warning when it is, so monitoring can page someone while the slot can still be saved.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +28,14 @@ import psycopg
 
 from .errors import SlotError
 
+# Warn when less than this share of max_slot_wal_keep_size is left before invalidation.
+RISK_FRACTION = 0.2
+
 _LAG_SQL = """
 SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint,
        s.wal_status, s.safe_wal_size, s.active,
-       EXTRACT(EPOCH FROM (now() - r.reply_time))::float8
+       EXTRACT(EPOCH FROM (now() - r.reply_time))::float8,
+       pg_size_bytes(current_setting('max_slot_wal_keep_size'))
   FROM pg_replication_slots s
   LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid
  WHERE s.slot_name = %s
@@ -31,6 +55,7 @@ class SlotLag:
         wal_status: ``reserved``, ``extended``, ``unreserved`` or ``lost``.
         safe_wal_size: bytes of WAL that can still be written before the slot risks
             being invalidated (None without ``max_slot_wal_keep_size``).
+        max_slot_wal_keep_size: the server's limit in bytes (None when unlimited).
     """
 
     slot_name: str
@@ -39,6 +64,27 @@ class SlotLag:
     wal_status: str | None
     safe_wal_size: int | None
     active: bool
+    max_slot_wal_keep_size: int | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self.wal_status == "lost"
+
+    @property
+    def at_risk(self) -> bool:
+        """True when the slot is close to (or past) being invalidated."""
+        if self.wal_status in ("unreserved", "lost"):
+            return True
+        if self.safe_wal_size is None or self.max_slot_wal_keep_size is None:
+            return False
+        return self.safe_wal_size < self.max_slot_wal_keep_size * RISK_FRACTION
+
+    def describe(self) -> str:
+        return (
+            f"slot {self.slot_name!r}: {self.bytes_behind} bytes behind, wal_status {self.wal_status}, "
+            f"{self.safe_wal_size} bytes of WAL left before max_slot_wal_keep_size "
+            f"({self.max_slot_wal_keep_size}) invalidates it"
+        )
 
 
 def read_slot_lag(
@@ -47,9 +93,10 @@ def read_slot_lag(
     row = conn.execute(_LAG_SQL, (slot_name,)).fetchone()
     if row is None:
         raise SlotError(f"replication slot {slot_name!r} does not exist")
-    behind, wal_status, safe_wal_size, active, since_reply = row
+    behind, wal_status, safe_wal_size, active, since_reply, keep = row
     if seconds_since_confirm is None and since_reply is not None:
         seconds_since_confirm = float(str(since_reply))
+    keep_bytes = None if keep is None or int(str(keep)) < 0 else int(str(keep))
     return SlotLag(
         slot_name=slot_name,
         bytes_behind=None if behind is None else int(str(behind)),
@@ -57,4 +104,5 @@ def read_slot_lag(
         wal_status=None if wal_status is None else str(wal_status),
         safe_wal_size=None if safe_wal_size is None else int(str(safe_wal_size)),
         active=bool(active),
+        max_slot_wal_keep_size=keep_bytes,
     )

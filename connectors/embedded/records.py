@@ -38,6 +38,9 @@ class ChangeConsumer(Protocol):
 
     The connector confirms to PostgreSQL only LSNs this port reports as durable, so a
     crash before that point replays the same records again (at-least-once).
+
+    A consumer may also implement :class:`CaughtUpListener` (``caught_up(lsn)``); the
+    connector looks for that method and calls it only if it exists.
     """
 
     def deliver(self, batch: Sequence[ChangeRecord]) -> None:
@@ -52,4 +55,17 @@ class ChangeConsumer(Protocol):
 
         None when nothing has ever been made durable (a fresh consumer: the connector
         then takes a new snapshot).
+        """
+
+
+class CaughtUpListener(Protocol):
+    """The optional part of a consumer: told how far the stream is known to be complete."""
+
+    def caught_up(self, lsn: int) -> None:
+        """Every transaction that committed at or below ``lsn`` has been delivered.
+
+        Called from the connector's thread, between transactions, after ``deliver``
+        returned for all of them, with increasing ``lsn``; also while idle, so a
+        consistency token (``pg_current_wal_lsn()`` after a commit) is reached within
+        about ``idle_reply_interval`` even when nothing else is written.
         """

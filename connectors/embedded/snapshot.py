@@ -58,6 +58,7 @@ class SnapshotReader:
         batch_size: records per delivered batch.
         include_order: tables in Debezium's ``table.include.list`` order (see
             :func:`catalog.published_tables`).
+        only: when set, just these tables (``schema.table``) are read.
     """
 
     def __init__(
@@ -67,12 +68,14 @@ class SnapshotReader:
         publication: str,
         batch_size: int = 2000,
         include_order: Sequence[str] = (),
+        only: frozenset[str] | None = None,
     ) -> None:
         self._dsn = dsn
         self._envelope = envelope
         self._publication = publication
         self._batch_size = batch_size
         self._include_order = tuple(include_order)
+        self._only = only
 
     def run(self, snapshot_name: str, consistent_point: int, deliver: Deliver) -> SnapshotResult:
         with catalog.connect(self._dsn) as conn:
@@ -80,6 +83,8 @@ class SnapshotReader:
             conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot_name)))
             registry = catalog.load_types(conn)
             published = catalog.published_tables(conn, self._publication, self._include_order)
+            if self._only is not None:
+                published = [t for t in published if f"{t.schema}.{t.name}" in self._only]
             tables = [catalog.describe_table(conn, t.schema, t.name, registry) for t in published]
             row = conn.execute(
                 "SELECT txid_current(), (EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000000)::bigint"
