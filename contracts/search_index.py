@@ -53,12 +53,17 @@ Rules a query must follow:
   is stored too; other fields are not stored (use ``doc_json``).
 * ``root_key`` (``<tenant_id>/<id>``) and the i64 fast field ``version`` are the
   sink's bookkeeping: every document of a root carries the emission's version.
+* Tombstones: when a root is removed the sink keeps one marker document holding only
+  ``root_key``, ``version`` and ``tombstone=true`` (no tenant_id, no locale), so a
+  late older emission cannot bring the root back. A query that filters on
+  ``tenant_id`` (as every query must) never sees them; ``searcher.num_docs`` counts them.
 
 ``document_fields(doc)`` maps a document to ``{field name: [values]}`` (str, int,
 bool, datetime, facet path str, bytes) so the sink and any test agree on what a
 document puts in which field.
 
-Changes after the first commit (kept compatible): none yet. ``LAYOUT_VERSION``
+Changes after the first commit (kept compatible): added the ``tombstone`` bool field
+(tombstone markers, see above). ``LAYOUT_VERSION``
 changes whenever an existing index can no longer be read with this module.
 """
 
@@ -186,6 +191,7 @@ _COMMON: tuple[LayoutField, ...] = (
     _raw("resolved_locale", "locale the text came from after fallback"),
     _raw("root_key", "<tenant_id>/<id>: the sink's delete term"),
     LayoutField("version", "integer", stored=False, fast=True, indexed=True, doc="source LSN of the emission"),
+    LayoutField("tombstone", "bool", fast=True, indexed=True, doc="true only on a deleted root's marker"),
     _raw("status", "draft | published | archived"),
     _raw("tag_slugs", "tag slugs (multi-valued), for filters and facet counts"),
     LayoutField("tag", "facet", doc="/<tag slug>"),

@@ -1,0 +1,228 @@
+"""The Tantivy sink against real indexes in tmp_path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+import tantivy
+
+from contracts.documents import ContentDocument, ProductDocument
+from contracts.ids import new_id
+from contracts.search_index import LAYOUTS, analysed_field, analyzer_for_locale, price_field
+from pipelines.model import DocType
+from pipelines.sinks.errors import InvalidEmission, SinkBackpressure
+from pipelines.sinks.tantivy_schema import open_index
+from pipelines.sinks.tantivy_sink import TantivySink, _replace, index_path
+
+from .factory import content, emit, product, product_emission
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[TantivySink]:
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    sink.setup()
+    yield sink
+    sink.close()
+
+
+def reader(root: Path, doc_type: DocType = "product") -> tantivy.Index:
+    """An index handle opened separately from the sink's, as a search node would."""
+    return open_index(LAYOUTS[doc_type], index_path(root, doc_type, 1))
+
+
+def search(index: tantivy.Index, tenant: UUID, query: tantivy.Query | None = None, **kw: object) -> list[ProductDocument]:
+    index.reload()
+    scoped = tantivy.Query.term_query(index.schema, "tenant_id", str(tenant))
+    full = scoped if query is None else tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, scoped), (tantivy.Occur.Must, query)])
+    searcher = index.searcher()
+    hits = searcher.search(full, 100, **kw).hits  # type: ignore[arg-type]
+    return [ProductDocument.model_validate_json(searcher.doc(addr)["doc_json"][0]) for _, addr in hits]
+
+
+def text(index: tantivy.Index, locale: str, words: str, base: str = "title") -> tantivy.Query:
+    return index.parse_query(words, [analysed_field(base, analyzer_for_locale(locale))])
+
+
+def term(index: tantivy.Index, field: str, value: object) -> tantivy.Query:
+    return tantivy.Query.term_query(index.schema, field, value)
+
+
+def flush(sink: TantivySink, *emissions: object) -> None:
+    sink.write(list(emissions))  # type: ignore[arg-type]
+    sink.flush()
+
+
+def test_a_reader_opened_separately_sees_documents_after_flush_only(sink: TantivySink, tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    other = reader(tmp_path)
+    sink.write([product_emission(tenant, pid, 1)])
+    assert search(other, tenant) == []
+    sink.flush()
+    assert sorted(d.locale for d in search(other, tenant)) == ["de", "en", "ru"]
+
+
+def test_a_reader_in_another_process_sees_the_commit(sink: TantivySink, tmp_path: Path) -> None:
+    tenant = new_id()
+    flush(sink, product_emission(tenant, new_id(), 1), product_emission(tenant, new_id(), 1))
+    script = (
+        "import sys; from pathlib import Path; import tantivy\n"
+        "from contracts.search_index import PRODUCT_LAYOUT\n"
+        "from pipelines.sinks.tantivy_schema import open_index\n"
+        "i = open_index(PRODUCT_LAYOUT, Path(sys.argv[1]))\n"
+        "q = tantivy.Query.term_query(i.schema, 'tenant_id', sys.argv[2])\n"
+        "print(i.searcher().search(q, 10).count)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(index_path(tmp_path, "product", 1)), str(tenant)],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[3])
+    assert out.stdout.strip() == "6"
+
+
+@pytest.mark.parametrize(("locale", "title", "query"), [
+    ("en", "Linen shirts", "shirt"),
+    ("en", "A running shoe", "runs"),
+    ("de", "Leinen Hemden", "Hemd"),
+    ("de", "Kleine Häuser", "Haus"),
+    ("ru", "Белая рубашка", "рубашки"),
+    ("ru", "Льняные рубашки", "рубашка"),
+])
+def test_stemming_follows_the_documents_language(
+    sink: TantivySink, tmp_path: Path, locale: str, title: str, query: str
+) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, emit(tenant, pid, 1, product(tenant, pid, locale, title=title)))
+    index = reader(tmp_path)
+    assert [d.title for d in search(index, tenant, text(index, locale, query))] == [title]
+    # The same word under another language's analyzer does not match: fields are per language.
+    other = "simple"
+    assert search(index, tenant, index.parse_query(query, [f"title__{other}"])) == []
+
+
+def test_tenants_never_mix(sink: TantivySink, tmp_path: Path) -> None:
+    t1, t2, pid = new_id(), new_id(), new_id()
+    flush(sink, product_emission(t1, pid, 1, title="Alpha"), product_emission(t2, pid, 1, title="Beta"))
+    index = reader(tmp_path)
+    assert {d.title for d in search(index, t1)} == {"Alpha"}
+    assert search(index, t1, text(index, "en", "beta")) == []
+    # Removing the root in tenant 1 leaves tenant 2's documents with the same id.
+    flush(sink, emit(t1, pid, 2, doc_type="product"))
+    assert search(index, t1) == []
+    assert len(search(index, t2)) == 3
+
+
+def test_facets_filter_by_category_subtree_and_tag(sink: TantivySink, tmp_path: Path) -> None:
+    tenant, shirt, shoe = new_id(), new_id(), new_id()
+    flush(sink,
+          product_emission(tenant, shirt, 1, locales=("en",), handle="shirt", title="Shirt",
+                           categories=[["men", "shirts"]], tags=["linen", "summer"]),
+          product_emission(tenant, shoe, 1, locales=("en",), handle="shoe", title="Shoe",
+                           categories=[["men", "shoes"]], tags=["leather"]))
+    index = reader(tmp_path)
+    men = term(index, "category", tantivy.Facet.from_string("/men"))
+    shirts = term(index, "category", tantivy.Facet.from_string("/men/shirts"))
+    assert {d.title for d in search(index, tenant, men)} == {"Shirt", "Shoe"}
+    assert [d.title for d in search(index, tenant, shirts)] == ["Shirt"]
+    assert [d.title for d in search(index, tenant, term(index, "tag", tantivy.Facet.from_string("/leather")))] == ["Shoe"]
+    counts = index.searcher().aggregate(term(index, "tenant_id", str(tenant)), {"t": {"terms": {"field": "tag_slugs"}}})
+    assert {b["key"]: b["doc_count"] for b in counts["t"]["buckets"]} == {"linen": 1, "summer": 1, "leather": 1}
+
+
+def test_price_range_and_sort_work_per_currency(sink: TantivySink, tmp_path: Path) -> None:
+    tenant = new_id()
+    prices = {"cheap": {"EUR": (500, 900), "USD": (9000, 9000)}, "mid": {"EUR": (1500, 2000)},
+              "dear": {"EUR": (9000, 12000), "USD": (100, 100)}, "usd-only": {"USD": (50, 50)}}
+    flush(sink, *(product_emission(tenant, new_id(), 1, locales=("en",), handle=h, title=h, prices=p)
+                  for h, p in prices.items()))
+    index = reader(tmp_path)
+    eur_min = price_field("min", "EUR")
+    in_range = tantivy.Query.range_query(index.schema, eur_min, tantivy.FieldType.Integer, 800, 2000)
+    assert sorted(d.title for d in search(index, tenant, in_range)) == ["mid"]
+    has_eur = tantivy.Query.exists_query(eur_min)
+    ascending = search(index, tenant, has_eur, order_by_field=eur_min, order=tantivy.Order.Asc)
+    assert [d.title for d in ascending] == ["cheap", "mid", "dear"]
+    usd_desc = search(index, tenant, tantivy.Query.exists_query(price_field("min", "USD")),
+                      order_by_field=price_field("min", "USD"), order=tantivy.Order.Desc)
+    assert [d.title for d in usd_desc] == ["cheap", "dear", "usd-only"]
+
+
+def test_a_late_older_emission_is_ignored_even_after_reopening(tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    first = TantivySink(tmp_path, heap_size=20_000_000)
+    flush(first, product_emission(tenant, pid, 20, title="Newer"))
+    flush(first, product_emission(tenant, pid, 10, title="Older", locales=("en",)))
+    first.close()
+    again = TantivySink(tmp_path, heap_size=20_000_000)  # no memory of the first sink's writes
+    flush(again, product_emission(tenant, pid, 15, title="Older"))
+    assert again.stale_skipped == 1
+    again.close()
+    assert {(d.locale, d.title) for d in search(reader(tmp_path), tenant)} == {
+        ("en", "Newer"), ("de", "Newer"), ("ru", "Newer")}
+
+
+def test_an_empty_emission_removes_the_root_and_a_late_older_one_cannot_bring_it_back(tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    flush(sink, product_emission(tenant, pid, 5))
+    flush(sink, emit(tenant, pid, 6, doc_type="product"))
+    assert search(reader(tmp_path), tenant) == []
+    sink.close()
+    reopened = TantivySink(tmp_path, heap_size=20_000_000)
+    flush(reopened, product_emission(tenant, pid, 5))
+    reopened.close()
+    assert search(reader(tmp_path), tenant) == []
+
+
+def test_a_locale_no_longer_emitted_is_removed(sink: TantivySink, tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    flush(sink, product_emission(tenant, pid, 1))
+    flush(sink, product_emission(tenant, pid, 2, locales=("de",)))
+    assert [(d.locale, d.version) for d in search(reader(tmp_path), tenant)] == [("de", 2)]
+
+
+def test_uncommitted_writes_vanish_when_the_writer_dies(tmp_path: Path) -> None:
+    tenant = new_id()
+    crashed = TantivySink(tmp_path, heap_size=20_000_000)
+    flush(crashed, product_emission(tenant, new_id(), 1, title="Committed"))
+    # Operations reach the writer but the process dies before commit.
+    opened = crashed._open["product"]
+    _replace(opened, "x", product_emission(tenant, new_id(), 2, title="Lost"))
+    del opened
+    crashed._open.clear()  # the writer is dropped without commit
+    reopened = TantivySink(tmp_path, heap_size=20_000_000)
+    reopened.setup()
+    assert {d.title for d in search(reopened.index("product"), tenant)} == {"Committed"}
+    reopened.close()
+
+
+def test_a_second_writer_on_the_same_index_is_told_to_back_off(sink: TantivySink, tmp_path: Path) -> None:
+    second = TantivySink(tmp_path, doc_types=("product",), heap_size=20_000_000)
+    with pytest.raises(SinkBackpressure) as raised:
+        second.setup()
+    assert raised.value.retry_after > 0
+
+
+def test_content_documents_are_searchable_by_kind_and_body(sink: TantivySink, tmp_path: Path) -> None:
+    tenant, page, post = new_id(), new_id(), new_id()
+    flush(sink, emit(tenant, page, 1, content(tenant, page, "de", title="Über uns", body="Wir nähen Hemden")),
+          emit(tenant, post, 1, content(tenant, post, "de", slug="news", kind="post", title="Neuigkeiten", body="Neue Hosen")))
+    index = reader(tmp_path, "content")
+    index.reload()
+    q = tantivy.Query.boolean_query([(tantivy.Occur.Must, term(index, "tenant_id", str(tenant))),
+                                     (tantivy.Occur.Must, text(index, "de", "hemd", base="body")),
+                                     (tantivy.Occur.Must, term(index, "kind", "page"))])
+    searcher = index.searcher()
+    hits = [ContentDocument.model_validate_json(searcher.doc(a)["doc_json"][0]).title for _, a in searcher.search(q, 10).hits]
+    assert hits == ["Über uns"]
+
+
+def test_a_bad_emission_is_refused_whole(sink: TantivySink, tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    with pytest.raises(InvalidEmission):
+        sink.write([product_emission(tenant, pid, 1), emit(tenant, pid, 2, product(tenant, new_id(), version=2))])
+    sink.flush()
+    assert search(reader(tmp_path), tenant) == []
