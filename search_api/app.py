@@ -1,0 +1,80 @@
+"""The storefront search API: ``create_app(settings)`` wires ports to adapters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from search_api import problems
+from search_api.backends.base import SearchBackend
+from search_api.backends.postgres import PostgresBackend
+from search_api.backends.tantivy import TantivyBackend
+from search_api.consistency import FreshnessGate, PostgresAppliedPosition
+from search_api.db import Database
+from search_api.documents import DocumentStore
+from search_api.ratelimit import RateLimiter
+from search_api.routes import router
+from search_api.service import SearchService
+from search_api.settings import SearchSettings
+from search_api.tenancy import Authenticator, PostgresTenantDirectory
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -> FastAPI:
+    database = Database(settings.database_url.get_secret_value(), settings.db_pool_size)
+    documents = DocumentStore(database)
+    chosen = backend or _backend(settings, database, documents)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        chosen.close()
+        database.close()
+
+    app = FastAPI(title="RusToK search API", version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(PostgresTenantDirectory(database), settings.host_tenants,
+                                            settings.key_cache_ttl_seconds)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    gate = FreshnessGate(PostgresAppliedPosition(database, settings.pipeline_name), settings.wait_bound_seconds,
+                         settings.wait_poll_seconds)
+    app.state.service = SearchService(chosen, documents, gate, settings.stale_mode)
+    app.include_router(router)
+    problems.install(app)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "backend": chosen.name}
+
+    return app
+
+
+def _backend(settings: SearchSettings, database: Database, documents: DocumentStore) -> SearchBackend:
+    if settings.backend == "postgres":
+        return PostgresBackend(database)
+    if settings.backend == "meilisearch":
+        from search_api.backends.meilisearch import MeilisearchBackend
+
+        backend: SearchBackend = MeilisearchBackend.from_settings(settings)
+        return backend
+    return TantivyBackend(settings.index_dir, _cached(documents.live_version, 1.0), settings.tantivy_reload_seconds)
+
+
+def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:
+    """The live index version changes only on a rebuild switch: read it at most once per ``ttl``."""
+    seen: dict[str, tuple[float, int]] = {}
+
+    def get(doc_type: str) -> int:
+        now = time.monotonic()
+        hit = seen.get(doc_type)
+        if hit is None or now - hit[0] > ttl:
+            hit = (now, load(doc_type))
+            seen[doc_type] = hit
+        return hit[1]
+
+    return get

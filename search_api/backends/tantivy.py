@@ -1,0 +1,219 @@
+"""Search on the Tantivy index (the default backend).
+
+Ordering is (sort key, id) like the PostgreSQL backend. Tantivy orders by one fast
+field and breaks ties by document address, so the tie group at a page boundary is
+fetched again ordered by id; documents without a sort value come last in both
+directions. Price and newest cursors resume after (key, id); text fields cannot be
+range-queried in Tantivy, so title and relevance cursors resume at a position.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import tantivy
+
+from search_api.backends import tantivy_query as tq
+from search_api.backends.base import FacetValue, Hit, Scope, SearchResult, next_cursor, sort_facet
+from search_api.backends.tantivy_index import IndexHandle
+from search_api.cursor import SortValue
+from search_api.query import OPTION_PREFIX, DocType, SearchRequest
+from search_api.text import parse_text
+
+log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Row = tuple[SortValue, str, tantivy.DocAddress | None]
+
+
+class TantivyBackend:
+    name = "tantivy"
+
+    def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0) -> None:
+        self._handles = {t: IndexHandle(root, t, version_of, check_interval) for t in ("product", "content")}
+
+    def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
+        index = self._handles[request.doc_type].index()
+        if index is None:
+            return SearchResult(total=0, hits=[], facets={f: [] for f in request.facets})
+        schema, searcher = index.schema, index.searcher()
+        filters = tq.request_filters(schema, scope, request)
+        text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
+        query = filters.combine(text)
+        total = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
+        if request.sort == "relevance":
+            hits = _relevance_page(searcher, query, request)
+        else:
+            hits = _sorted_page(searcher, schema, query, request)
+        facets = _facets(searcher, filters, text, request)
+        return SearchResult(total=int(total), hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
+
+    def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
+        index = self._handles[doc_type].index()
+        words = parse_text(prefix) if prefix.strip() else None
+        if index is None or words is None or words.is_empty:
+            return []
+        schema, searcher = index.schema, index.searcher()
+        text = tq.text_query(schema, doc_type, scope.locale, words)
+        hits = searcher.search(tq.scope_filters(schema, scope).combine(text), limit * 3).hits
+        titles = [_load(searcher, addr).get("title") for _, addr in hits]
+        lowered = prefix.strip().lower()
+        ranked = sorted((t for t in titles if t), key=lambda t: not t.lower().startswith(lowered))
+        return list(dict.fromkeys(ranked))[:limit]
+
+    def close(self) -> None:
+        """Index handles hold no writer; nothing to release."""
+
+
+def _load(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
+    raw = searcher.doc(address)["doc_json"][0]
+    return orjson.loads(raw)  # type: ignore[no-any-return]
+
+
+def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest) -> list[Hit]:
+    start = request.page.cursor.offset if request.page.cursor else request.page.offset
+    found = searcher.search(query, start + request.page.limit, count=False).hits[start:]
+    hits = []
+    for score, address in found:
+        document = _load(searcher, address)
+        hits.append(Hit(id=str(document["id"]), document=document, score=float(score)))
+    return hits
+
+
+def _sorted_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query,
+                 request: SearchRequest) -> list[Hit]:
+    sorter = _Sorter(searcher, schema, request)
+    cursor = request.page.cursor
+    if cursor is not None and request.sort != "title":
+        rows = sorter.after(query, cursor.key, cursor.id or "", request.page.limit)
+    else:
+        start = cursor.offset if cursor else request.page.offset
+        rows = sorter.window(query, start, request.page.limit)
+    hits = []
+    for key, doc_id, address in rows:
+        document = _load(searcher, address) if address is not None else {}
+        hits.append(Hit(id=doc_id, document=document, sort_key=key))
+    return hits
+
+
+class _Sorter:
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, request: SearchRequest) -> None:
+        self.searcher, self.schema = searcher, schema
+        self.field = tq.sort_field(request)
+        self.desc = request.sort in ("price_desc", "newest")
+        self.is_date = self.field == "published_at"
+        self.is_text = self.field == "title_sort"
+
+    def _key(self, raw: Any) -> SortValue:
+        if raw is None:
+            return None
+        return int(raw) // 1_000_000_000 if self.is_date else raw  # dates come as nanoseconds; keep seconds
+
+    def _order_key(self, row: Row) -> tuple[int, Any, str]:
+        key = row[0]
+        if key is None:
+            return (1, 0, row[1])
+        return (0, _neg(key) if self.desc else key, row[1])
+
+    def window(self, query: tantivy.Query, start: int, n: int) -> list[Row]:
+        want = start + n
+        order = tantivy.Order.Desc if self.desc else tantivy.Order.Asc
+        found = self.searcher.search(query, want, count=False, order_by_field=self.field, order=order).hits
+        rows: list[Row] = [(self._key(v), self._id(a), a) for v, a in found]
+        if len(rows) == want:
+            boundary = rows[-1][0]
+            before = [r for r in rows if r[0] != boundary and not (boundary is None and r[0] is None)]
+            rows = before + self._ties(query, boundary, "", want - len(before))
+        return sorted(rows, key=self._order_key)[start:want]
+
+    def after(self, query: tantivy.Query, key: SortValue, last_id: str, n: int) -> list[Row]:
+        rows = self._ties(query, key, last_id, n)
+        if len(rows) < n and key is not None:
+            later = tantivy.Query.boolean_query([(tq.Must, query), (tq.Must, self._strictly_after(key))])
+            rows += self.window(later, 0, n - len(rows))
+        return rows
+
+    def _ties(self, query: tantivy.Query, key: SortValue, after_id: str, n: int) -> list[Row]:
+        """Documents of ``query`` whose sort value equals ``key``, by id, ids above ``after_id``."""
+        same = tantivy.Query.boolean_query([(tq.Must, query), (tq.Must, self._equals(key))] if key is not None else
+                                           [(tq.Must, query), (tq.MustNot, tantivy.Query.exists_query(self.field))])
+        limit = n + 64
+        while True:
+            found = self.searcher.search(same, limit, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+            rows: list[Row] = [(key, str(v), a) for v, a in found if str(v) > after_id]
+            if len(rows) >= n or len(found) < limit:
+                return rows[:n]
+            limit *= 4
+
+    def _equals(self, key: SortValue) -> tantivy.Query:
+        if self.is_text:
+            return tantivy.Query.term_query(self.searcher_schema, self.field, key)
+        return self._range(key, key)
+
+    def _strictly_after(self, key: SortValue) -> tantivy.Query:
+        assert isinstance(key, int)
+        bounded = self._range(None, key - 1) if self.desc else self._range(key + 1, None)
+        missing = tantivy.Query.boolean_query([(tq.Must, tantivy.Query.all_query()),
+                                               (tq.MustNot, tantivy.Query.exists_query(self.field))])
+        return tantivy.Query.boolean_query([(tq.Should, bounded), (tq.Should, missing)])
+
+    def _range(self, low: SortValue, high: SortValue) -> tantivy.Query:
+        if self.is_date:
+            dates = [None if v is None else _EPOCH + timedelta(seconds=int(v)) for v in (low, high)]
+            return tantivy.Query.range_query(self.searcher_schema, self.field, tantivy.FieldType.Date, dates[0], dates[1])
+        ints = [None if v is None else int(v) for v in (low, high)]
+        return tantivy.Query.range_query(self.searcher_schema, self.field, tantivy.FieldType.Integer, ints[0], ints[1])
+
+    @property
+    def searcher_schema(self) -> tantivy.Schema:
+        assert self.schema is not None
+        return self.schema
+
+    def _id(self, address: tantivy.DocAddress) -> str:
+        return str(self.searcher.doc(address)["id"][0])
+
+
+def _neg(key: SortValue) -> Any:
+    if isinstance(key, int):
+        return -key
+    assert isinstance(key, str)
+    return tuple(-b for b in key.encode())  # descending text never happens today; keep the order total
+
+
+def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
+            request: SearchRequest) -> dict[str, list[FacetValue]]:
+    out: dict[str, list[FacetValue]] = {}
+    shared = [f for f in request.facets if f not in filters.named]
+    if shared:
+        aggs = {f"f{i}": _terms(request.doc_type, f) for i, f in enumerate(shared)}
+        result = searcher.aggregate(filters.combine(text), aggs)
+        for i, name in enumerate(shared):
+            out[name] = _buckets(name, result[f"f{i}"], request.facet_size)
+    for name in request.facets:
+        if name in filters.named:
+            result = searcher.aggregate(filters.combine(text, without=name), {"f": _terms(request.doc_type, name)})
+            out[name] = _buckets(name, result["f"], request.facet_size)
+    return {name: out[name] for name in request.facets}
+
+
+def _terms(doc_type: str, facet: str) -> dict[str, Any]:
+    terms: dict[str, Any] = {"field": tq.facet_field(doc_type, facet), "size": 1000, "segment_size": 1000}
+    if facet.startswith(OPTION_PREFIX):
+        terms["include"] = _regex_escape(facet[len(OPTION_PREFIX):] + "=") + ".*"
+    return {"terms": terms}
+
+
+def _regex_escape(text: str) -> str:
+    return "".join("\\" + c if not c.isalnum() else c for c in text)
+
+
+def _buckets(facet: str, result: dict[str, Any], size: int) -> list[FacetValue]:
+    counts: dict[str, int] = {}
+    strip = len(facet) - len(OPTION_PREFIX) + 1 if facet.startswith(OPTION_PREFIX) else 0
+    for bucket in result.get("buckets", []):
+        key = bucket.get("key_as_string", bucket["key"])
+        counts[str(key)[strip:]] = int(bucket["doc_count"])
+    return sort_facet(counts, size)

@@ -1,0 +1,158 @@
+"""Tantivy queries from a ``SearchRequest`` under the ``contracts.search_index`` layout.
+
+Text: every term must match in some text field of the locale's analyzer; a term
+matches exactly (BM25, times the field's boost) or, when long enough, within its typo
+distance (a constant, lower score, so exact matches rank first); the last term being
+typed also matches as a prefix. Phrases match word for word in one field.
+Filters are kept per facet name, so a facet's counts can leave out its own filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import tantivy
+
+from contracts.search_index import ANALYZERS, LAYOUTS, Analyzer, analysed_field, analyzer_for_locale, price_field
+from search_api.backends.base import Scope
+from search_api.query import OPTION_PREFIX, SearchRequest
+from search_api.text import TextQuery, typo_distance
+
+Must, Should, MustNot = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
+_FUZZY_WEIGHT = 0.3
+_PREFIX_WEIGHT = 0.5
+
+
+def build_analyzer(analyzer: Analyzer) -> tantivy.TextAnalyzer:
+    """The same chain the sink registers (contracts.search_index documents it)."""
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+               .filter(tantivy.Filter.remove_long(analyzer.remove_long)).filter(tantivy.Filter.lowercase()))
+    if analyzer.stemmer is not None:
+        builder = builder.filter(tantivy.Filter.stemmer(analyzer.stemmer))
+    return builder.build()
+
+
+ANALYZER_OBJECTS = {a.language: build_analyzer(a) for a in ANALYZERS}
+
+
+def register_analyzers(index: tantivy.Index) -> None:
+    for analyzer in ANALYZERS:
+        index.register_tokenizer(analyzer.tokenizer, ANALYZER_OBJECTS[analyzer.language])
+
+
+@dataclass(slots=True)
+class Filters:
+    named: dict[str, tantivy.Query] = field(default_factory=dict)
+
+    def combine(self, text: tantivy.Query | None, without: str | None = None) -> tantivy.Query:
+        # Filters must not score: a multi-valued filter field would otherwise tilt relevance.
+        parts = [(Must, tantivy.Query.const_score_query(q, 0.0)) for name, q in self.named.items() if name != without]
+        if text is not None:
+            parts.append((Must, text))
+        return tantivy.Query.boolean_query(parts)
+
+
+def text_query(schema: tantivy.Schema, doc_type: str, locale: str, text: TextQuery) -> tantivy.Query | None:
+    if text.is_empty:
+        return None
+    analyzer = analyzer_for_locale(locale)
+    fields = [(analysed_field(f.name, analyzer), f.boost) for f in LAYOUTS[doc_type].text_fields]  # type: ignore[index]
+    tokenize = ANALYZER_OBJECTS[analyzer.language].analyze
+    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    for index, term in enumerate(text.terms):
+        prefix = text.prefix_last and index == len(text.terms) - 1
+        for token in tokenize(term):
+            clauses.append((Must, _term_query(schema, fields, term, token, prefix)))
+    for phrase in text.phrases:
+        words = [t for word in phrase for t in tokenize(word)]
+        if len(words) == 1:
+            clauses.append((Must, _term_query(schema, fields, words[0], words[0], False)))
+        elif words:
+            options = [(Should, tantivy.Query.boost_query(tantivy.Query.phrase_query(schema, name, list[str | tuple[int, str]](words)), boost))
+                       for name, boost in fields]
+            clauses.append((Must, tantivy.Query.boolean_query(options)))
+    return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
+
+
+def _term_query(schema: tantivy.Schema, fields: list[tuple[str, float]], term: str, token: str,
+                prefix: bool) -> tantivy.Query:
+    distance = typo_distance(term)
+    options: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    for name, boost in fields:
+        options.append((Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, token), boost)))
+        if distance:
+            fuzzy = tantivy.Query.fuzzy_term_query(schema, name, token, distance, True, False)
+            options.append((Should, tantivy.Query.boost_query(fuzzy, boost * _FUZZY_WEIGHT)))
+        if prefix:
+            for stem in dict.fromkeys((token, term)):
+                typed = tantivy.Query.fuzzy_term_query(schema, name, stem, 0, True, True)
+                options.append((Should, tantivy.Query.boost_query(typed, boost * _PREFIX_WEIGHT)))
+    return tantivy.Query.boolean_query(options)
+
+
+def scope_filters(schema: tantivy.Schema, scope: Scope) -> Filters:
+    filters = Filters()
+    filters.named["_tenant"] = tantivy.Query.term_query(schema, "tenant_id", str(scope.tenant_id))
+    filters.named["_locale"] = tantivy.Query.term_query(schema, "locale", scope.locale)
+    filters.named["_status"] = tantivy.Query.term_set_query(schema, "status", list(scope.statuses))
+    return filters
+
+
+def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest) -> Filters:
+    filters = scope_filters(schema, scope)
+    named = filters.named
+
+    def one_of(name: str, field_name: str, values: tuple[str, ...]) -> None:
+        if values:
+            named[name] = tantivy.Query.term_set_query(schema, field_name, list(values))
+
+    if request.doc_type == "product":
+        f = request.product_filters
+        one_of("category", "category_handles", f.categories)
+        one_of("tag", "tag_slugs", f.tags)
+        one_of("vendor", "vendor_raw", f.vendors)
+        one_of("product_type", "product_type", f.product_types)
+        if f.in_stock is not None:
+            named["in_stock"] = tantivy.Query.term_query(schema, "in_stock", f.in_stock)
+        for name, values in f.options:
+            one_of(OPTION_PREFIX + name, "option_values", tuple(f"{name}={v}" for v in values))
+        currency = f.price.currency if f.price else request.currency
+        if currency is not None and (f.price is not None or request.sort in ("price_asc", "price_desc")):
+            low = f.price.min if f.price and f.price.min is not None else 0
+            high = f.price.max if f.price and f.price.max is not None else 2**62
+            named["_price"] = tantivy.Query.range_query(schema, price_field("min", currency), tantivy.FieldType.Integer,
+                                                        low, high)
+    else:
+        c = request.content_filters
+        one_of("kind", "kind", c.kinds)
+        one_of("category", "category_slug", c.categories)
+        one_of("tag", "tag_slugs", c.tags)
+        one_of("author", "author_id", c.authors)
+        if c.published_from or c.published_to:
+            since = _utc(c.published_from) if c.published_from else datetime(1, 1, 2, tzinfo=UTC)
+            until = _utc(c.published_to) if c.published_to else datetime(9999, 12, 30, tzinfo=UTC)
+            named["_published"] = tantivy.Query.range_query(schema, "published_at", tantivy.FieldType.Date, since, until)
+    return filters
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+FACET_FIELDS = {
+    "product": {"category": "category_handles", "tag": "tag_slugs", "vendor": "vendor_raw",
+                "product_type": "product_type", "in_stock": "in_stock"},
+    "content": {"kind": "kind", "category": "category_slug", "tag": "tag_slugs", "author": "author_id"},
+}
+
+
+def facet_field(doc_type: str, facet: str) -> str:
+    return "option_values" if facet.startswith(OPTION_PREFIX) else FACET_FIELDS[doc_type][facet]
+
+
+def sort_field(request: SearchRequest) -> str:
+    if request.sort in ("price_asc", "price_desc"):
+        assert request.currency is not None
+        return price_field("min", request.currency)
+    return "title_sort" if request.sort == "title" else "published_at"

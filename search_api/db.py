@@ -1,0 +1,63 @@
+"""A small pool of psycopg connections for the read side.
+
+SQLAlchemy's ``QueuePool`` pools raw psycopg connections (psycopg_pool is not pinned);
+the search API runs plain SQL on the read tables and needs no ORM. Connections are in
+autocommit: every statement is a read that sees the newest committed sink writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import psycopg
+from psycopg.rows import tuple_row
+from sqlalchemy.pool import QueuePool
+
+from search_api.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def to_libpq_url(url: str) -> str:
+    """Accept SQLAlchemy-style URLs (``postgresql+psycopg://``) as well as libpq ones."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql://{rest}" if sep and scheme.startswith("postgresql+") else url
+
+
+class Database:
+    def __init__(self, url: str, size: int = 8) -> None:
+        self._url = to_libpq_url(url)
+        creator: Any = self._connect
+        self._pool = QueuePool(creator, pool_size=size, max_overflow=size, timeout=5, pre_ping=False)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, row_factory=tuple_row)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            fairy = self._pool.connect()
+        except (psycopg.OperationalError, TimeoutError) as error:
+            log.warning("read database unavailable", extra={"error": str(error)})
+            raise BackendUnavailable("the read database is not reachable") from error
+        try:
+            yield cast(psycopg.Connection[Any], fairy.dbapi_connection)
+        except psycopg.OperationalError as error:
+            fairy.invalidate()
+            raise BackendUnavailable("the read database failed") from error
+        finally:
+            fairy.close()
+
+    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.connection() as conn:
+            return conn.execute(sql.encode(), params).fetchall()
+
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self.connection() as conn:
+            return conn.execute(sql.encode(), params).fetchone()
+
+    def close(self) -> None:
+        self._pool.dispose()

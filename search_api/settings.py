@@ -1,0 +1,43 @@
+"""Settings of the search API (env prefix ``RUSTOK_SEARCH_``), loaded once and injected.
+
+``host_tenants`` maps a request host to a tenant slug (``{"shop.example.com": "demo"}``,
+in the environment as JSON). ``stale_mode`` decides what ``min_version`` does past
+``wait_bound_seconds``: ``flag`` answers 200 with ``"stale": true`` and the header
+``RusToK-Stale: true``; ``error`` answers 503 ``stale_read``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BackendName = Literal["tantivy", "postgres", "meilisearch"]
+
+
+class SearchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RUSTOK_SEARCH_", frozen=True, extra="ignore")
+
+    database_url: SecretStr
+    index_dir: Path = Field(default=Path(".rustok/index"), description="Tantivy root: <root>/<doc_type>/v<version>/")
+    backend: BackendName = "tantivy"
+    host_tenants: dict[str, str] = Field(default_factory=dict)
+    pipeline_name: str = "embedded"
+    wait_bound_seconds: float = Field(default=2.0, ge=0, le=30)
+    wait_poll_seconds: float = Field(default=0.02, gt=0, le=1)
+    stale_mode: Literal["flag", "error"] = "flag"
+    key_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=300)
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    cache_max_age_seconds: int = Field(default=5, ge=0)
+    max_query_chars: int = Field(default=256, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
+    max_offset: int = Field(default=10_000, ge=0)
+    max_filter_values: int = Field(default=50, ge=1)
+    max_multi_queries: int = Field(default=10, ge=1)
+    tantivy_reload_seconds: float = Field(default=0.05, ge=0, description="How often a reader checks for new commits")
+    db_pool_size: int = Field(default=8, ge=1)
+    meilisearch_url: str | None = None
+    meilisearch_key: SecretStr | None = None
