@@ -106,3 +106,14 @@ def read_slot_lag(
         active=bool(active),
         max_slot_wal_keep_size=keep_bytes,
     )
+
+
+def confirmed_flush_lsn(conn: psycopg.Connection[tuple[object, ...]], slot_name: str) -> int | None:
+    """The slot's confirmed position (what its consumer last reported durable), or None."""
+    row = conn.execute(
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s", (slot_name,)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    high, _, low = str(row[0]).partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
