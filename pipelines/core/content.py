@@ -68,9 +68,9 @@ def _gather(main: Row, lookup: Lookup, tenant_id: str) -> _Node:
 def _document(node: _Node, locale: str, tenant: TenantView, lookup: Lookup, version: int) -> ContentDocument:
     chain = lookup.chain(locale, tenant)
     main = node.row
-    found = pick(node.translations, chain)
+    found = pick(node.translations, chain, any_locale=True)
     text: Row = found[0] if found else {}
-    body = pick(node.bodies, chain)
+    body = pick(node.bodies, chain, any_locale=True)
     category = _category(main.get("category_id"), chain, lookup, tenant.id)
     author = lookup.row("users", main.get("author_id"), tenant.id)
     tags = sorted(node.tags, key=lambda t: t["slug"])

@@ -100,22 +100,25 @@ class Lookup:
         return tree
 
     def chain(self, locale: str, tenant: TenantView) -> tuple[str, ...]:
-        """Locales to try for ``locale``: requested, language, tenant default, then the
-        tenant's other locales in order (so text is never empty while any translation exists)."""
-        key = (locale, tenant.id)
+        """Locales to try for ``locale``: requested, its language, the tenant default."""
+        key = (locale, tenant.default_locale)
         chain = self._chains.get(key)
         if chain is None:
-            chain = self._chains[key] = tuple(dict.fromkeys([*fallback_chain(locale, tenant.default_locale), *tenant.locales]))
+            chain = self._chains[key] = tuple(fallback_chain(locale, tenant.default_locale))
         return chain
 
 
-def pick(by_locale: Mapping[str, Row], chain: Sequence[str]) -> tuple[Row, str] | None:
-    """The first translation along ``chain``, else the first by locale tag; None if there is none."""
+def pick(by_locale: Mapping[str, Row], chain: Sequence[str], *, any_locale: bool = False) -> tuple[Row, str] | None:
+    """The first translation along ``chain``; None if there is none there.
+
+    With ``any_locale`` a root's own text never goes blank while it has any
+    translation at all: past the chain, the first translation by locale tag is used.
+    """
     for locale in chain:
         row = by_locale.get(locale)
         if row is not None:
             return row, locale
-    if by_locale:
+    if any_locale and by_locale:
         locale = min(by_locale)
         return by_locale[locale], locale
     return None

@@ -111,7 +111,7 @@ def _str_options(raw: str | None) -> dict[str, str]:
 def _document(product: _Product, locale: str, tenant: TenantView, lookup: Lookup, version: int) -> ProductDocument:
     chain = lookup.chain(locale, tenant)
     main = product.row
-    found = pick(product.translations, chain)
+    found = pick(product.translations, chain, any_locale=True)
     text: Row = found[0] if found else {"title": main["handle"]}
     variants = [_variant_doc(v, chain) for v in sorted(product.variants.values(), key=_variant_order)]
     categories = _category_refs(product, chain, lookup, tenant.id)

@@ -171,8 +171,9 @@ class Stream:
         return node_id
 
     def reply(self, tenant: str, root: str, kind: str = "comment", parent: str | None = None, **fields: Any) -> str:
+        fields = {"depth": 1, **fields}
         return str(self.create("nodes", tenant_id=tenant, kind=kind, root_id=root, parent_id=parent or root,
-                               depth=1, **fields)["id"])
+                               **fields)["id"])
 
     def flex(self, tenant: str, slug: str, entity_type: str, entity_id: str, data: dict[str, Any]) -> str:
         schema = self.create("flex_schemas", tenant_id=tenant, slug=slug, name=slug.title())["id"]
