@@ -5,6 +5,11 @@ Debezium on Kafka Connect (slot ``rustok_debezium``) and by the embedded connect
 (slot ``rustok_embedded``); both snapshot the seeded rows, then one fixed script of real
 writes runs, and the two streams are compared topic by topic, record by record, after
 removing only the fields listed in :data:`STRIPPED` (with the reason for each).
+
+The embedded connector's records are compared twice: as its in-process consumer got
+them, and as its Kafka output (``KafkaChangeConsumer``, written under topics prefixed
+``embedded-`` so they do not mix with Debezium's) — where the outbox is routed like
+Debezium's Outbox Event Router, so that path has no outbox difference at all.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pprint
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -23,7 +28,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import debezium_registration as registration
-from connectors.embedded import ConnectorConfig, EmbeddedConnector, InMemoryConsumer
+from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector, InMemoryConsumer
+from connectors.embedded.kafka import KafkaChangeConsumer, OutboxRoute
 from connectors.kafka_runtime import KafkaRuntime
 from migrations import runner
 from rustok.demo import TENANT_ID, seed_demo
@@ -43,6 +49,7 @@ TRANSACTION_TOPIC = f"{PREFIX}.transaction"
 OUTBOX_TOPIC = f"{PREFIX}.public.outbox"
 SENTINEL_SLUG = "conformance-sentinel"
 SENTINEL_TOPIC = f"{PREFIX}.public.commerce_tags"
+EMBEDDED_KAFKA = "embedded-"  # where the embedded connector's Kafka output goes in this test
 
 # Fields removed before comparing, and why. Nothing else is stripped: streamed events of
 # both connectors come from the same WAL, so their lsn, txId, sequence, source ts_* (the
@@ -59,6 +66,38 @@ STRIPPED: dict[str, str] = {
 
 
 # -- Debezium through Kafka ---------------------------------------------------------------
+
+class Tee:
+    """The embedded connector's records to memory and to Kafka; durable once in Kafka."""
+
+    def __init__(self, memory: InMemoryConsumer, kafka: KafkaChangeConsumer) -> None:
+        self.memory, self.kafka = memory, kafka
+
+    def deliver(self, batch: Sequence[ChangeRecord]) -> None:
+        self.kafka.deliver(batch)
+        self.memory.deliver(batch)
+
+    def durable_lsn(self) -> int | None:
+        return self.kafka.durable_lsn()
+
+
+def _read_raw(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
+    consumer = _kafka_consumer(bootstrap)
+    try:
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        out: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
+        deadline = time.monotonic() + 30
+        while consumer.position(partition) < end:
+            assert time.monotonic() < deadline, f"{topic} not read to its end"
+            for batch in consumer.poll(timeout_ms=300).values():
+                out += [(m.key, m.value, list(m.headers)) for m in batch]
+        return out
+    finally:
+        consumer.close()
+
 
 def _json(raw: bytes | None) -> Any:
     return None if raw is None else json.loads(raw)
@@ -91,6 +130,14 @@ def _matching_topics(bootstrap: str) -> list[str]:
     consumer = _kafka_consumer(bootstrap)
     try:
         return sorted(t for t in consumer.topics() if t.startswith(f"{PREFIX}.public.") or t == TRANSACTION_TOPIC)
+    finally:
+        consumer.close()
+
+
+def _embedded_kafka_topics(bootstrap: str) -> list[str]:
+    consumer = _kafka_consumer(bootstrap)
+    try:
+        return sorted(t for t in consumer.topics() if t.startswith(EMBEDDED_KAFKA))
     finally:
         consumer.close()
 
@@ -254,8 +301,13 @@ def test_embedded_connector_emits_what_debezium_emits(
                 time.sleep(0.2)
 
         consumer = InMemoryConsumer()
-        embedded = EmbeddedConnector(ConnectorConfig(dsn=database_url, slot_name=EMBEDDED_SLOT), consumer)
-        with embedded:
+        kafka_out = KafkaChangeConsumer(
+            bootstrap, topic_prefix=PREFIX, outbox=OutboxRoute.from_config(config), heartbeat_interval=0,
+            topic_for=lambda topic: EMBEDDED_KAFKA + topic,
+        )
+        embedded = EmbeddedConnector(ConnectorConfig(dsn=database_url, slot_name=EMBEDDED_SLOT),
+                                     Tee(consumer, kafka_out))
+        with embedded, kafka_out:
             aggregate = apply_writes(database_url)
             deadline = time.monotonic() + 60
             while not any(
@@ -273,6 +325,10 @@ def test_embedded_connector_emits_what_debezium_emits(
         from_kafka = _read_topics(bootstrap, topics)
         events_topic = f"{PREFIX}.events.{aggregate}"
         routed = _read_topics(bootstrap, [events_topic])[events_topic] if events_topic in _all_topics(bootstrap) else []
+        routed_raw = _read_raw(bootstrap, events_topic)
+        embedded_topics = _embedded_kafka_topics(bootstrap)
+        embedded_kafka = {t[len(EMBEDDED_KAFKA):]: records for t, records in _read_topics(bootstrap, embedded_topics).items()}
+        embedded_routed_raw = _read_raw(bootstrap, EMBEDDED_KAFKA + events_topic)
     finally:
         registration.delete(kafka_runtime.connect_url, CONNECTOR_NAME)
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -290,11 +346,22 @@ def test_embedded_connector_emits_what_debezium_emits(
     for record in consumer.records:
         from_embedded.setdefault(record.topic, []).append((record.key, record.value))
 
-    # The outbox: Debezium's Outbox Event Router moves it off the table topic; the
-    # embedded connector leaves it on the table topic (a documented difference).
+    # The outbox: Debezium's Outbox Event Router moves it off the table topic. The
+    # embedded connector's in-process consumer gets the table's records (the runner
+    # routes them itself); its Kafka output routes them exactly as Debezium does.
     assert OUTBOX_TOPIC not in from_kafka
     assert [v["op"] for _, v in from_embedded.pop(OUTBOX_TOPIC)] == ["c"]
     assert len(routed) == 1 and routed[0][1] == {"order": routed[0][0], "total": 5480}
+    assert OUTBOX_TOPIC not in embedded_kafka
+    assert embedded_routed_raw == routed_raw  # key, value and headers, byte for byte
+    assert sorted(embedded_kafka) == sorted([*from_kafka, events_topic])
+    kafka_failures = [
+        _diff(f"{topic} (embedded via Kafka)", [normalize(r) for r in from_kafka[topic]],
+              [normalize(r) for r in embedded_kafka[topic]])
+        for topic in sorted(from_kafka)
+        if [normalize(r) for r in from_kafka[topic]] != [normalize(r) for r in embedded_kafka[topic]]
+    ]
+    assert not kafka_failures, "\n\n".join(kafka_failures)
 
     assert sorted(from_kafka) == sorted(from_embedded), "different topics"
     assert sum(len(v) for v in from_kafka.values()) > 200  # the seeded snapshot plus the writes
