@@ -76,13 +76,13 @@ class PostgresBackend:
         sql, params = where.render(without=name)
         values_sql, values_params = pg_sql.facet_values_sql(table, name)
         rows = self._db.fetch_all(
-            f"SELECT v, count(*) FROM {table.name}, {values_sql} AS f(v) WHERE {sql} GROUP BY v", [*values_params, *params])
+            f"SELECT v, count(*) FROM {table.name}, LATERAL {values_sql} AS f(v) WHERE {sql} GROUP BY v", [*values_params, *params])
         return sort_facet({str(v): int(c) for v, c in rows}, size)
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
         table = pg_sql.PRODUCTS if doc_type == "product" else pg_sql.CONTENT
         sql, params = pg_sql.scope_where(table, scope).render()
-        pattern = _like_escape(prefix.lower())
+        pattern = _like_escape(prefix.strip().lower())
         rows = self._db.fetch_all(
             f"SELECT document->>'title' AS t FROM {table.name} WHERE {sql} AND document->>'title' IS NOT NULL"
             " AND (lower(document->>'title') LIKE %s OR lower(document->>'title') LIKE %s)"

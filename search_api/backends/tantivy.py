@@ -22,7 +22,6 @@ from search_api.backends.base import FacetValue, Hit, Scope, SearchResult, next_
 from search_api.backends.tantivy_index import IndexHandle
 from search_api.cursor import SortValue
 from search_api.query import OPTION_PREFIX, DocType, SearchRequest
-from search_api.text import parse_text
 
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,16 +51,21 @@ class TantivyBackend:
         return SearchResult(total=int(total), hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
+        """Titles that start with ``prefix`` first, then titles with a word starting with it.
+
+        Matched on the raw lower-cased ``title_sort`` field, not the stemmed text: a stem
+        ("care") is not a prefix of what is being typed ("cari").
+        """
         index = self._handles[doc_type].index()
-        words = parse_text(prefix) if prefix.strip() else None
-        if index is None or words is None or words.is_empty:
+        typed = prefix.strip().lower()
+        if index is None or not typed:
             return []
         schema, searcher = index.schema, index.searcher()
-        text = tq.text_query(schema, doc_type, scope.locale, words)
-        hits = searcher.search(tq.scope_filters(schema, scope).combine(text), limit * 3).hits
-        titles = [_load(searcher, addr).get("title") for _, addr in hits]
-        lowered = prefix.strip().lower()
-        ranked = sorted((t for t in titles if t), key=lambda t: not t.lower().startswith(lowered))
+        pattern = tantivy.Query.regex_query(schema, "title_sort", "(.* )?" + _regex_escape(typed) + ".*")
+        hits = searcher.search(tq.scope_filters(schema, scope).combine(pattern), 1000, count=False,
+                               order_by_field="title_sort", order=tantivy.Order.Asc).hits
+        titles = [str(_load(searcher, address).get("title") or "") for _, address in hits]
+        ranked = sorted((t for t in titles if t), key=lambda t: (not t.lower().startswith(typed), t.lower()))
         return list(dict.fromkeys(ranked))[:limit]
 
     def close(self) -> None:
@@ -207,7 +211,10 @@ def _terms(doc_type: str, facet: str) -> dict[str, Any]:
 
 
 def _regex_escape(text: str) -> str:
-    return "".join("\\" + c if not c.isalnum() else c for c in text)
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
+
+
+_REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
 def _buckets(facet: str, result: dict[str, Any], size: int) -> list[FacetValue]:
