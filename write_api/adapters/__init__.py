@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy repositories, the outbox writer, password hashing and JWT."""

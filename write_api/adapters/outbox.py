@@ -1,0 +1,35 @@
+"""The outbox writer: one row per write, inside the writing transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from contracts.ids import new_id
+from write_api.models.outbox import OutboxEvent
+
+log = logging.getLogger(__name__)
+_TABLE = OutboxEvent.__table__
+
+
+class OutboxWriter:
+    def __init__(self, conn: sa.Connection, tenant_id: UUID, request_id: str) -> None:
+        self._conn = conn
+        self._tenant_id = tenant_id
+        self._request_id = request_id
+        self.written = 0
+
+    def append(self, aggregatetype: str, aggregateid: UUID, type_: str, payload: dict[str, Any]) -> None:
+        """Record ``type_`` (a past-tense event name such as ``ProductPublished``)."""
+        self._conn.execute(
+            sa.insert(_TABLE),
+            {
+                "id": new_id(), "tenant_id": self._tenant_id, "aggregatetype": aggregatetype,
+                "aggregateid": str(aggregateid), "type": type_, "payload": payload, "request_id": self._request_id,
+            },
+        )
+        self.written += 1
+        log.debug("outbox event", extra={"tenant": str(self._tenant_id), "event": type_, "aggregate": str(aggregateid)})

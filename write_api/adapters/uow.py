@@ -1,0 +1,61 @@
+"""SqlUnitOfWork: the unit of work over one PostgreSQL connection, scoped to one tenant."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from contracts.consistency import encode_token
+from write_api.adapters.auth_repo import AuthRepository
+from write_api.adapters.commerce_repo import CatalogRepository, OrderRepository, ProductRepository
+from write_api.adapters.content_repo import NodeRepository
+from write_api.adapters.flex_repo import FlexRepository
+from write_api.adapters.outbox import OutboxWriter
+from write_api.adapters.tables import TenantTables
+
+_WAL_POSITION = sa.text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: sa.Engine, tenant_id: UUID, request_id: str) -> None:
+        self._engine = engine
+        self.tenant_id = tenant_id
+        self.request_id = request_id
+        self._conn: sa.Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        conn = self._conn = self._engine.connect()
+        conn.begin()
+        tables = TenantTables(conn, self.tenant_id)
+        self.products = ProductRepository(tables)
+        self.catalog = CatalogRepository(tables)
+        self.orders = OrderRepository(tables)
+        self.nodes = NodeRepository(tables)
+        self.flex = FlexRepository(tables)
+        self.auth = AuthRepository(tables)
+        self.outbox = OutboxWriter(conn, self.tenant_id, self.request_id)
+        self._committed = False
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._committed:
+                conn.rollback()
+        finally:
+            conn.close()
+
+    def commit(self) -> str:
+        assert self._conn is not None, "commit() outside 'with uow:'"
+        self._conn.commit()
+        self._committed = True
+        # Read on the same connection after COMMIT: an upper bound of our commit's position.
+        lsn = self._conn.execute(_WAL_POSITION).scalar_one()
+        self._conn.rollback()
+        return encode_token(int(lsn))

@@ -1,0 +1,1 @@
+"""Pure rules of the write model: no SQLAlchemy, FastAPI or I/O."""

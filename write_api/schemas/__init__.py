@@ -1,0 +1,1 @@
+"""Request and response models (pydantic), one family per entity: In / Patch / Out."""
