@@ -39,6 +39,11 @@ from pipelines.sinks.errors import SinkBackpressure, SinkConfigError
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 1.0
+# Re-analyse a read table after this share of its rows (plus a floor) was written: the
+# per-row probes by handle only pick the unique index once statistics know the table's
+# size, and autovacuum lags far behind a bulk load or a rebuild.
+ANALYZE_SHARE = 0.2
+ANALYZE_FLOOR = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +189,8 @@ class PostgresSink:
         self._versions: dict[DocType, int] = {}
         self._buffer = EmissionBuffer(self._doc_types)
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._written_since_analyze: dict[DocType, int] = {}
+        self._rows_at_analyze: dict[DocType, float] = {}
         self.last_flush = FlushStats()
 
     @property
@@ -211,6 +218,7 @@ class PostgresSink:
             self.setup()
         try:
             self.last_flush = self._apply(pending)
+            self._analyze_if_grown()
         except (psycopg.OperationalError, psycopg.errors.UniqueViolation,
                 psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as exc:
             # Lost connection, or a concurrent writer raced a claim: nothing was committed.
@@ -257,7 +265,23 @@ class PostgresSink:
         candidates = _scalar(cur.fetchone())
         cur.execute(_sql(_INSERT, table), params)
         written = cur.rowcount
+        self._written_since_analyze[table.doc_type] = self._written_since_analyze.get(table.doc_type, 0) + written
         return FlushStats(len(emissions), len(stale), written, evicted, lost + candidates - written)
+
+    def _analyze_if_grown(self) -> None:
+        conn = self._connection()
+        for doc_type, written in self._written_since_analyze.items():
+            table = _TABLES[doc_type].name
+            known = self._rows_at_analyze.get(doc_type)
+            if known is None:
+                row = conn.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+                                   (table,)).fetchone()
+                known = self._rows_at_analyze[doc_type] = float(row[0]) if row else 0.0  # type: ignore[arg-type]
+            if written > ANALYZE_FLOOR + ANALYZE_SHARE * known:
+                conn.execute(f"ANALYZE {table}")
+                conn.commit()
+                self._rows_at_analyze[doc_type] = known + written
+                self._written_since_analyze[doc_type] = 0
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
