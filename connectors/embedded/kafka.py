@@ -141,15 +141,34 @@ def _header(value: Any) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else jackson.dumps(value)
 
 
-def to_produced(record: ChangeRecord, outbox: OutboxRoute | None) -> ProducedRecord | None:
-    """A change record as Kafka Connect with our converters and transforms would write it."""
+def context_headers(prefix: str, task_id: int = 0) -> tuple[tuple[str, bytes], ...]:
+    """The ``__debezium.context.*`` headers Debezium 3 puts first on every change event
+    (not on transaction metadata records, as the conformance test shows)."""
+    return (
+        ("__debezium.context.connectorLogicalName", prefix.encode()),
+        ("__debezium.context.taskId", str(task_id).encode()),
+        ("__debezium.context.connectorName", b"postgresql"),
+    )
+
+
+def to_produced(
+    record: ChangeRecord, outbox: OutboxRoute | None, context: tuple[tuple[str, bytes], ...] = ()
+) -> ProducedRecord | None:
+    """A change record as Kafka Connect with our converters and transforms would write it.
+
+    ``context`` (see :func:`context_headers`) comes before the record's own headers, and
+    before the outbox router's, as on Debezium's records.
+    """
     if outbox is not None and outbox.matches(record.topic):
-        return outbox.route(record)
+        routed = outbox.route(record)
+        if routed is None or not context:
+            return routed
+        return ProducedRecord(routed.topic, routed.key, routed.value, context + routed.headers, routed.timestamp_ms)
     return ProducedRecord(
         topic=record.topic,
         key=None if record.key is None else jackson.dumps(record.key),
         value=None if record.value is None else jackson.dumps(record.value),
-        headers=tuple((name, _header(value)) for name, value in record.headers),
+        headers=context + tuple((name, _header(value)) for name, value in record.headers),
     )
 
 
@@ -201,6 +220,8 @@ class KafkaChangeConsumer:
         self._producer = KafkaProducer(**settings)
         self._prefix = topic_prefix
         self._outbox = outbox
+        self._context = context_headers(topic_prefix)
+        self._transaction_topic = f"{topic_prefix}.transaction"
         self._durable = resume_from
         self._clock = clock
         self._topic_for = topic_for or (lambda topic: topic)
@@ -219,7 +240,8 @@ class KafkaChangeConsumer:
         futures = []
         highest: int | None = None
         for record in batch:
-            produced = to_produced(record, self._outbox)
+            context = () if record.topic == self._transaction_topic else self._context
+            produced = to_produced(record, self._outbox, context)
             if produced is not None:
                 futures.append(self._send(produced))
             if record.commit_lsn is not None:

@@ -15,6 +15,7 @@ A column whose type Debezium has no schema for is left out of the event altogeth
 from __future__ import annotations
 
 import base64
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,8 +97,16 @@ def _float(value: str) -> float | str:
     return float(value)
 
 
+_PLAIN_NUMERIC = re.compile(r"-?[1-9][0-9]*(?:\.[0-9]+)?")
+_NUMERIC_SPECIAL = {"NaN": "NAN", "Infinity": "POSITIVE_INFINITY", "-Infinity": "NEGATIVE_INFINITY"}
+
+
 def _numeric(value: str) -> str:
-    special = {"NaN": "NAN", "Infinity": "POSITIVE_INFINITY", "-Infinity": "NEGATIVE_INFINITY"}.get(value)
+    # Fast path (the hot one in bulk writes): numeric's output has no exponent, so a value
+    # of magnitude >= 1 is already spelled as BigDecimal.toString() spells it.
+    if _PLAIN_NUMERIC.fullmatch(value) is not None:
+        return value
+    special = _NUMERIC_SPECIAL.get(value)
     if special is not None:
         return special
     try:
@@ -156,6 +165,16 @@ def _timestamp_millis(value: str) -> int:
 
 def _timestamptz(width: int | None) -> Convert:
     def convert(value: str) -> str:
+        # Fast path: sessions run with TimeZone=UTC, so a four-digit AD year comes as
+        # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00' and only needs respelling.
+        if len(value) >= 22 and value[-3:] == "+00" and value[10] == " " and value[4] == "-":
+            fraction = value[20:-3] if value[19] == "." else ""
+            if width is None:
+                fraction = fraction.rstrip("0")
+                tail = f".{fraction}Z" if fraction else "Z"
+            else:
+                tail = "." + (fraction + "000000000")[:width] + "Z"
+            return f"{value[:10]}T{value[11:19]}{tail}"
         if value in ("infinity", "-infinity"):
             return value
         return format_utc_timestamp(parse_timestamp(value), width)

@@ -329,6 +329,10 @@ def test_embedded_connector_emits_what_debezium_emits(
         embedded_topics = _embedded_kafka_topics(bootstrap)
         embedded_kafka = {t[len(EMBEDDED_KAFKA):]: records for t, records in _read_topics(bootstrap, embedded_topics).items()}
         embedded_routed_raw = _read_raw(bootstrap, EMBEDDED_KAFKA + events_topic)
+        headers = {
+            topic: ([h for _, _, h in _read_raw(bootstrap, topic)], [h for _, _, h in _read_raw(bootstrap, EMBEDDED_KAFKA + topic)])
+            for topic in (f"{PREFIX}.public.node_bodies", f"{PREFIX}.public.commerce_products", TRANSACTION_TOPIC)
+        }
     finally:
         registration.delete(kafka_runtime.connect_url, CONNECTOR_NAME)
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -354,6 +358,8 @@ def test_embedded_connector_emits_what_debezium_emits(
     assert len(routed) == 1 and routed[0][1] == {"order": routed[0][0], "total": 5480}
     assert OUTBOX_TOPIC not in embedded_kafka
     assert embedded_routed_raw == routed_raw  # key, value and headers, byte for byte
+    for topic, (debezium_headers, embedded_headers) in headers.items():
+        assert embedded_headers == debezium_headers, topic
     assert sorted(embedded_kafka) == sorted([*from_kafka, events_topic])
     kafka_failures = [
         _diff(f"{topic} (embedded via Kafka)", [normalize(r) for r in from_kafka[topic]],

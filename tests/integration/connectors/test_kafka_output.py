@@ -14,7 +14,7 @@ import pytest
 
 from connectors import debezium_registration as registration
 from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector, InMemoryConsumer
-from connectors.embedded.kafka import KafkaChangeConsumer, OutboxRoute
+from connectors.embedded.kafka import KafkaChangeConsumer, OutboxRoute, context_headers
 from connectors.embedded.lag import confirmed_flush_lsn
 from connectors.kafka_runtime import KafkaRuntime
 
@@ -125,8 +125,8 @@ def test_records_in_kafka_equal_what_the_in_memory_consumer_received_with_the_ou
     (event,) = got[events_topic]
     assert event.key == b'"p-42"'
     assert event.value == b'{"w":0.5,"sku":"LAMP-1","price":{"amount":1990}}'  # jsonb: shorter keys first
-    assert event.headers == [("id", str(event_id).encode()), ("tenant_id", str(TENANT).encode()),
-                             ("type", b"ProductPublished")]
+    assert event.headers == [*context_headers(prefix), ("id", str(event_id).encode()),
+                             ("tenant_id", str(TENANT).encode()), ("type", b"ProductPublished")]
     beats = got[heartbeat_topic]
     assert beats and _json(beats[0].key) == {"serverName": prefix}
     assert list(_json(beats[0].value)) == ["ts_ms"]
