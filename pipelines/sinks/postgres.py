@@ -279,9 +279,10 @@ class PostgresSink:
                 known = self._rows_at_analyze[doc_type] = float(row[0]) if row else 0.0  # type: ignore[arg-type]
             if written > ANALYZE_FLOOR + ANALYZE_SHARE * known:
                 conn.execute(f"ANALYZE {table}")
-                conn.commit()
                 self._rows_at_analyze[doc_type] = known + written
                 self._written_since_analyze[doc_type] = 0
+        # Never leave a transaction open: the next flush's transaction must be a real one.
+        conn.commit()
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:

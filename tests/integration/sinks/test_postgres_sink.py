@@ -230,3 +230,14 @@ def test_a_sink_refuses_unknown_doc_types_and_versions(database_url: str) -> Non
     with pytest.raises(SinkConfigError):
         PostgresSink(database_url, index_version=0)
 
+
+
+def test_flushes_after_a_bulk_load_that_reanalyses_the_table_stay_visible(sink: PostgresSink, database_url: str) -> None:
+    tenant = new_id()
+    ids = [new_id() for _ in range(800)]
+    flush(sink, *(product_emission(tenant, pid, 1, handle=f"p-{i}") for i, pid in enumerate(ids)))
+    flush(sink, product_emission(tenant, ids[0], 2, handle="p-1"), product_emission(tenant, ids[1], 2, handle="p-0"))
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM index_products").fetchone() == (2400,)
+        assert conn.execute("SELECT handle FROM index_products WHERE product_id = %s AND locale = 'en'",
+                            (ids[0],)).fetchone() == ("p-1",)
