@@ -130,14 +130,18 @@ def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest
         one_of("tag", "tag_slugs", c.tags)
         one_of("author", "author_id", c.authors)
         if c.published_from or c.published_to:
-            since = _utc(c.published_from) if c.published_from else datetime(1, 1, 2, tzinfo=UTC)
-            until = _utc(c.published_to) if c.published_to else datetime(9999, 12, 30, tzinfo=UTC)
+            since = _clamp(c.published_from) if c.published_from else _EARLIEST
+            until = _clamp(c.published_to) if c.published_to else _LATEST
             named["_published"] = tantivy.Query.range_query(schema, "published_at", tantivy.FieldType.Date, since, until)
     return filters
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+# Tantivy stores dates as i64 nanoseconds (years 1678 to 2261): clamp what a client sends.
+_EARLIEST, _LATEST = datetime(1700, 1, 1, tzinfo=UTC), datetime(2260, 1, 1, tzinfo=UTC)
+
+
+def _clamp(value: datetime) -> datetime:
+    return min(max(value.astimezone(UTC), _EARLIEST), _LATEST)
 
 
 FACET_FIELDS = {
