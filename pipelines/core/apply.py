@@ -37,15 +37,16 @@ from pipelines.core.tables import (
     IGNORED,
     ROOT_TABLES,
     categories_group,
-    group_of_root,
     groups_of,
     ref_group,
+    root_address,
+    root_key,
     root_of,
     row_key,
     tenant_roots_group,
 )
 from pipelines.errors import InvalidEvent
-from pipelines.model import RootKey
+from pipelines.model import DocType, RootKey
 from pipelines.state.port import StateStore, StoredRow, Version
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ _STALE_UPDATE_FIELDS = {"tenants": ("default_locale",), "users": ("display_name"
 
 
 def root_mark(root: RootKey) -> str:
-    return "rootv:" + group_of_root(root).removeprefix("root:")
+    return f"rootv:{root.doc_type}:{root.tenant_id}:{root.id}"
+
+
+def _address_mark(address: tuple[str, str, str]) -> str:
+    return "rootv:" + ":".join(address)
 
 
 def dimension_mark(doc_type: str, tenant_id: str) -> str:
@@ -81,12 +86,19 @@ def event_version(event: ChangeEvent) -> Version:
 def route(event: ChangeEvent) -> set[RootKey]:
     """The roots whose own rows the change touches (before and after). Dimension and
     ignored tables route nowhere; their fan-out needs state (see :func:`apply`)."""
+    try:
+        return {root_key(address) for address in _route_addresses(event)}
+    except ValueError as exc:
+        raise InvalidEvent(event, f"cannot route row: {exc!r}") from exc
+
+
+def _route_addresses(event: ChangeEvent) -> set[tuple[DocType, str, str]]:
     if event.table not in ROOT_TABLES:
         return set()
     try:
-        return {root for row in (event.before, event.after) if row is not None
-                if (root := root_of(event.table, row)) is not None}
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return {address for row in (event.before, event.after) if row is not None
+                if (address := root_address(event.table, row)) is not None}
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidEvent(event, f"cannot route row: {exc!r}") from exc
 
 
@@ -106,8 +118,8 @@ def apply(store: StateStore, event: ChangeEvent) -> set[RootKey]:
         parse_event_rows(event)
     except InvalidChangeEvent as exc:
         raise InvalidEvent(event, str(exc)) from exc
-    routed = route(event)
-    roots = set(routed)
+    routed = _route_addresses(event)
+    roots = {root_key(address) for address in routed}
     row = event.after if event.op != "d" else event.before
     assert row is not None  # parse_change_event guarantees the row for c/r/u/d
     key = row_key(event.table, row["id"])
@@ -140,10 +152,11 @@ def _raise_mark(store: StateStore, name: str, lsn: int) -> None:
 
 
 def _raise_marks(
-    store: StateStore, table: str, roots: Iterable[RootKey], rows: Iterable[dict[str, Any] | None], lsn: int
+    store: StateStore, table: str, routed: Iterable[tuple[str, str, str]], rows: Iterable[dict[str, Any] | None],
+    lsn: int,
 ) -> None:
-    for root in roots:
-        _raise_mark(store, root_mark(root), lsn)
+    for address in routed:
+        _raise_mark(store, _address_mark(address), lsn)
     doc_types = DIMENSIONS.get(table)
     if doc_types:
         for row in rows:

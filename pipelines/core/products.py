@@ -48,6 +48,9 @@ class _Product:
     category_ids: list[tuple[int, str]] = field(default_factory=list)
     tags: list[Row] = field(default_factory=list)
     flex_entries: list[Row] = field(default_factory=list)
+    # Built once per product, shared by its locales' documents.
+    variant_docs: dict[tuple[str | None, ...], list[VariantDoc]] = field(default_factory=dict)
+    prices: list[PriceRange] | None = None
 
 
 def product_documents(root: RootKey, lookup: Lookup, version: int) -> tuple[ProductDocument, ...]:
@@ -113,7 +116,7 @@ def _document(product: _Product, locale: str, tenant: TenantView, lookup: Lookup
     main = product.row
     found = pick(product.translations, chain, any_locale=True)
     text: Row = found[0] if found else {"title": main["handle"]}
-    variants = [_variant_doc(v, chain) for v in sorted(product.variants.values(), key=_variant_order)]
+    variants = _variant_docs(product, chain)
     categories = _category_refs(product, chain, lookup, tenant.id)
     tags = sorted(product.tags, key=lambda t: t["slug"])
     return ProductDocument(
@@ -141,8 +144,18 @@ def _variant_order(variant: _Variant) -> tuple[int, str]:
     return variant.row["position"], variant.row["id"]
 
 
-def _variant_doc(variant: _Variant, chain: tuple[str, ...]) -> VariantDoc:
-    found = pick(variant.translations, chain)
+def _variant_docs(product: _Product, chain: tuple[str, ...]) -> list[VariantDoc]:
+    """Variant docs in this locale; locales that pick the same translations share them."""
+    ordered = sorted(product.variants.values(), key=_variant_order)
+    picks = [pick(v.translations, chain) for v in ordered]
+    key = tuple(found[1] if found else None for found in picks)
+    docs = product.variant_docs.get(key)
+    if docs is None:
+        docs = product.variant_docs[key] = [_variant_doc(v, found) for v, found in zip(ordered, picks, strict=True)]
+    return docs
+
+
+def _variant_doc(variant: _Variant, found: tuple[Row, str] | None) -> VariantDoc:
     options = dict(variant.options)
     if found is not None:
         options.update(_str_options(found[0]["options"]))
@@ -155,11 +168,13 @@ def _variant_doc(variant: _Variant, chain: tuple[str, ...]) -> VariantDoc:
 
 
 def _price_ranges(product: _Product) -> list[PriceRange]:
-    amounts: dict[str, list[int]] = {}
-    for variant in product.variants.values():
-        for currency, amount in variant.prices.items():
-            amounts.setdefault(currency, []).append(amount)
-    return [PriceRange(currency=c, min=min(a), max=max(a)) for c, a in sorted(amounts.items())]
+    if product.prices is None:
+        amounts: dict[str, list[int]] = {}
+        for variant in product.variants.values():
+            for currency, amount in variant.prices.items():
+                amounts.setdefault(currency, []).append(amount)
+        product.prices = [PriceRange(currency=c, min=min(a), max=max(a)) for c, a in sorted(amounts.items())]
+    return product.prices
 
 
 def _option_values(variants: list[VariantDoc]) -> dict[str, list[str]]:

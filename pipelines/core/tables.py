@@ -117,12 +117,24 @@ def root_address(table: str, row: dict[str, Any]) -> tuple[DocType, str, str] | 
     return None
 
 
+_ROOT_KEYS: dict[tuple[DocType, str, str], RootKey] = {}
+_ROOT_KEYS_MAX = 200_000
+
+
+def root_key(address: tuple[DocType, str, str]) -> RootKey:
+    """The RootKey of an address; cached because parsing UUIDs dominates routing otherwise."""
+    key = _ROOT_KEYS.get(address)
+    if key is None:
+        if len(_ROOT_KEYS) >= _ROOT_KEYS_MAX:
+            _ROOT_KEYS.clear()
+        doc_type, tenant, root_id = address
+        key = _ROOT_KEYS[address] = RootKey(doc_type, UUID(tenant), UUID(root_id))
+    return key
+
+
 def root_of(table: str, row: dict[str, Any]) -> RootKey | None:
     address = root_address(table, row)
-    if address is None:
-        return None
-    doc_type, tenant, root_id = address
-    return RootKey(doc_type, UUID(tenant), UUID(root_id))
+    return None if address is None else root_key(address)
 
 
 def groups_of(table: str, row: dict[str, Any]) -> tuple[str, ...]:
