@@ -1,16 +1,19 @@
 """Errors of the read-model sinks.
 
-SinkError                  root (pipelines/errors.py had no PipelineError yet: local root)
- ├── InvalidEmission       a batch breaks the RootDocuments contract; nothing of it is kept
- ├── SinkConfigError       the sink cannot run as configured (unknown doc type, bad version)
- └── SinkBackpressure      transient failure (connection lost, index lock busy); retry the
+PipelineError (pipelines.errors)
+ └── SinkError             root of the sinks' errors
+      ├── InvalidEmission       a batch breaks the RootDocuments contract; nothing of it is kept
+      ├── SinkConfigError       the sink cannot run as configured (unknown doc type, bad version)
+      └── SinkBackpressure transient failure (connection lost, index lock busy); retry the
                            same source position after ``retry_after`` seconds
 """
 
 from __future__ import annotations
 
+from pipelines.errors import PipelineError
 
-class SinkError(Exception):
+
+class SinkError(PipelineError):
     """Root of every error raised by ``pipelines.sinks``."""
 
 
