@@ -1,0 +1,191 @@
+"""The embedded pipeline, wired: connector → runner → projection core → sinks.
+
+``EmbeddedPipeline`` owns one replication slot, one state store and the sinks (JSONB
+read tables and Tantivy, plus Meilisearch when configured). ``start()`` resumes from
+the state store's committed position, or, when it has none, takes a fresh snapshot;
+if the read model already holds documents, that snapshot is built into a new index
+version beside the live one and the aliases switch when it is complete, so
+storefronts never see a half-built index. ``stop()`` flushes, commits and confirms
+the position to the server.
+
+Threads: ``start()`` runs the snapshot (if any) in the caller's thread, then polls the
+slot in a background thread; ``stop()`` joins it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from prometheus_client import CollectorRegistry
+
+from connectors.embedded import ConnectorConfig, EmbeddedConnector
+from pipelines.model import DocType
+from pipelines.runtime.checkpoints import PostgresCheckpoints
+from pipelines.runtime.dead_letters import PostgresDeadLetters
+from pipelines.runtime.embedded import EmbeddedRunner, RunnerConfig
+from pipelines.runtime.metrics import PipelineMetrics
+from pipelines.runtime.projection import CoreProjection
+from pipelines.sinks.base import Sink
+from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
+from pipelines.sinks.tantivy_sink import TantivySink
+from pipelines.state.sqlite import SqliteStateStore
+
+log = logging.getLogger(__name__)
+
+DOC_TYPES: tuple[DocType, ...] = ("product", "content")
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Parameters:
+    database_url: the write model's PostgreSQL (read tables live there too).
+    state_dir: holds ``state.sqlite`` (projection state) and ``index/`` (Tantivy).
+    pipeline: name in checkpoints, dead letters and metrics.
+    slot_name: the replication slot this pipeline owns.
+    topic_prefix: Debezium's topic prefix.
+    linger: seconds a transaction may wait for others before a flush.
+    max_batch_events: flush at this many buffered records.
+    poll_timeout: seconds one poll of the slot waits for data.
+    """
+
+    database_url: str
+    state_dir: Path
+    pipeline: str = "embedded"
+    slot_name: str = "rustok_embedded"
+    topic_prefix: str = "rustok"
+    linger: float = 0.05
+    max_batch_events: int = 5000
+    poll_timeout: float = 0.02
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.state_dir / "index"
+
+
+class EmbeddedPipeline:
+    def __init__(self, options: PipelineOptions, registry: CollectorRegistry | None = None,
+                 extra_sinks: Sequence[Sink] = ()) -> None:
+        self.options = options
+        self.metrics = PipelineMetrics(options.pipeline, registry)
+        self._extra_sinks = list(extra_sinks)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.runner: EmbeddedRunner | None = None
+        self.connector: EmbeddedConnector | None = None
+        self.index_versions: dict[DocType, int] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        options = self.options
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        projection = CoreProjection(lambda: SqliteStateStore(options.state_file), self._wipe_state)
+        fresh = projection.position() is None
+        self.index_versions = self._target_versions(fresh)
+        sinks = self._sinks()
+        for sink in sinks:
+            sink.setup()
+        self.runner = EmbeddedRunner(
+            RunnerConfig(pipeline=options.pipeline, topic_prefix=options.topic_prefix, linger=options.linger,
+                         max_batch_events=options.max_batch_events),
+            projection, sinks, PostgresDeadLetters(options.database_url),
+            PostgresCheckpoints(options.database_url, options.pipeline), self.metrics,
+        )
+        self.connector = EmbeddedConnector(
+            ConnectorConfig(dsn=options.database_url, slot_name=options.slot_name, topic_prefix=options.topic_prefix),
+            self.runner,
+        )
+        self.connector.start()
+        self.runner.flush()  # the snapshot's tail, so the switch below sees a complete version
+        if fresh:
+            self._switch_if_rebuilt()
+        self._thread = threading.Thread(target=self._loop, name=f"pipeline-{options.pipeline}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        try:
+            if self.runner is not None:
+                self.runner.close()
+        finally:
+            if self.connector is not None:
+                self.connector.close()
+        if self._error is not None:
+            raise RuntimeError(f"pipeline {self.options.pipeline!r} stopped on an error") from self._error
+
+    def __enter__(self) -> EmbeddedPipeline:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def failed(self) -> BaseException | None:
+        return self._error
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        assert self.connector is not None and self.runner is not None
+        try:
+            while not self._stop.is_set():
+                self.connector.poll(self.options.poll_timeout)
+                self.runner.tick()
+        except BaseException as exc:  # the owner learns of it through ``failed`` and ``stop``
+            log.exception("pipeline loop failed", extra={"pipeline": self.options.pipeline})
+            self._error = exc
+
+    def _sinks(self) -> list[Sink]:
+        options = self.options
+        sinks: list[Sink] = []
+        for doc_type, version in self.index_versions.items():
+            sinks.append(PostgresSink(options.database_url, (doc_type,), version))
+            sinks.append(TantivySink(options.index_dir, (doc_type,), version))
+        return sinks + self._extra_sinks
+
+    def _target_versions(self, fresh: bool) -> dict[DocType, int]:
+        """The live versions, or for a fresh build over existing documents, new ones beside them."""
+        versions = {doc_type: live_version(self.options.database_url, doc_type) for doc_type in DOC_TYPES}
+        if not fresh or not self._has_documents():
+            return versions
+        targets = {doc_type: live + 1 for doc_type, live in versions.items()}
+        for doc_type, version in targets.items():
+            drop_index_version(self.options.database_url, doc_type, version)  # an interrupted rebuild's leftovers
+            shutil.rmtree(self.options.index_dir / doc_type / f"v{version}", ignore_errors=True)
+        log.info("state is empty but the read model is not: rebuilding beside it", extra={"versions": targets})
+        return targets
+
+    def _switch_if_rebuilt(self) -> None:
+        url = self.options.database_url
+        for doc_type, version in self.index_versions.items():
+            previous = live_version(url, doc_type)
+            if previous == version:
+                continue
+            switch_alias(url, doc_type, version)
+            drop_index_version(url, doc_type, previous)
+            shutil.rmtree(self.options.index_dir / doc_type / f"v{previous}", ignore_errors=True)
+
+    def _has_documents(self) -> bool:
+        with psycopg.connect(self.options.database_url) as conn:
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM index_products) OR EXISTS (SELECT 1 FROM index_content)"
+            ).fetchone()
+        return bool(row and row[0])
+
+    def _wipe_state(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.options.state_file}{suffix}").unlink(missing_ok=True)

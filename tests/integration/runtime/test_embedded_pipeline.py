@@ -1,0 +1,130 @@
+"""The embedded pipeline wired end to end: real PostgreSQL, the embedded connector, the
+projection core with its SQLite state, the JSONB read tables and Tantivy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from pipelines.runtime.dead_letters import PostgresDeadLetters
+from rustok import demo
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from tests.integration.runtime.readmodel import live_version, table_documents, tantivy_documents
+
+LINEN = str(demo.demo_id("product", "linen-shirt"))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def options(database_url: str, tmp_path: Path) -> Iterator[PipelineOptions]:
+    yield PipelineOptions(database_url=database_url, state_dir=tmp_path / "pipeline")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+
+
+def product_title(database_url: str, locale: str, product_id: str = LINEN) -> str | None:
+    docs = table_documents(database_url)
+    doc = docs.get((str(demo.TENANT_ID), locale, product_id))
+    return None if doc is None else str(doc["title"])
+
+
+def test_the_demo_catalogue_reaches_both_sinks_in_every_locale(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    demo.seed_demo(engine)
+    with EmbeddedPipeline(options):
+        pass
+    rows = table_documents(database_url)
+    assert {(locale, doc["handle"]) for (_, locale, _), doc in rows.items()} == {
+        (locale, handle) for locale in demo.LOCALES for handle in demo.PRODUCTS
+    }
+    in_tantivy = tantivy_documents(options.index_dir, "product", live_version(database_url, "product"))
+    assert in_tantivy == rows
+
+
+def test_a_committed_change_is_visible_within_a_second_and_its_checkpoint_covers_the_commit(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    demo.seed_demo(engine)
+    with EmbeddedPipeline(options), psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE commerce_product_translations SET title = 'Leinenhemd Neu'"
+                     " WHERE product_id = %s AND locale = 'de'", (LINEN,))
+        token = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+        assert token is not None
+        started = time.monotonic()
+        wait_for(lambda: product_title(database_url, "de") == "Leinenhemd Neu", timeout=5)
+        assert time.monotonic() - started < 1.0
+        wait_for(lambda: applied_lsn(database_url) >= int(token[0]), timeout=2)
+
+
+def applied_lsn(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = 'embedded'").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def test_a_restarted_pipeline_resumes_without_rebuilding(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    demo.seed_demo(engine)
+    with EmbeddedPipeline(options):
+        pass
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE commerce_product_translations SET title = 'Linen Shirt 2' WHERE product_id = %s"
+                     " AND locale = 'en'", (LINEN,))
+    with EmbeddedPipeline(options) as pipeline:
+        wait_for(lambda: product_title(database_url, "en") == "Linen Shirt 2")
+        assert pipeline.metrics.events("source") < 10, "resumed from the stream, not a new snapshot"
+    assert live_version(database_url, "product") == 1
+
+
+def test_a_lost_state_rebuilds_beside_the_live_version_and_switches_when_complete(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    demo.seed_demo(engine)
+    with EmbeddedPipeline(options):
+        pass
+    before = table_documents(database_url)
+    options.state_file.unlink()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(%s)", (options.slot_name,))
+    with EmbeddedPipeline(options):
+        pass
+    assert live_version(database_url, "product") == 2
+    assert table_documents(database_url) == before
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM index_products WHERE index_version = 1").fetchone() == (0,)
+
+
+def test_an_event_that_breaks_its_contract_goes_to_the_dlq_and_the_stream_goes_on(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    demo.seed_demo(engine)
+    with EmbeddedPipeline(options) as pipeline, psycopg.connect(database_url, autocommit=True) as conn:
+        assert pipeline.runner is not None
+        # A record whose row does not fit its contract, delivered as the connector would.
+        from connectors.embedded.records import ChangeRecord
+
+        bad = {"before": None, "after": {"id": "not-a-uuid"}, "op": "c", "ts_ms": 1,
+               "source": {"version": "3.2.7.Final", "connector": "postgresql", "name": "rustok", "ts_ms": 1,
+                          "snapshot": "false", "db": "x", "schema": "public", "table": "commerce_products",
+                          "lsn": 1}}
+        pipeline.runner.deliver([ChangeRecord("rustok.public.commerce_products", {"id": "x"}, bad, 1, None)])
+        conn.execute("UPDATE commerce_product_translations SET title = 'After The Bad One' WHERE product_id = %s"
+                     " AND locale = 'en'", (LINEN,))
+        wait_for(lambda: product_title(database_url, "en") == "After The Bad One")
+    letters = PostgresDeadLetters(database_url).list("embedded")
+    assert [(d.stage, d.topic) for d in letters] == [("project", "rustok.public.commerce_products")]
+    assert "not-a-uuid" in letters[0].payload
