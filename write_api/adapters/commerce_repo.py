@@ -51,10 +51,13 @@ class ProductRepository:
         return bool(self.t.select(PRODUCTS, *where, limit=1))
 
     def add(self, product: Row, children: dict[str, list[Row]]) -> Row:
-        """Insert a product and its children with one statement per table."""
+        """Insert a product and its children with one statement per table.
+
+        ``children`` is updated in place with the rows as written (ids and tenant filled in).
+        """
         root = self.t.insert_returning(PRODUCTS, product)
         for table in (P_TRANSLATIONS, VARIANTS, V_TRANSLATIONS, PRICES, INVENTORY, PRODUCT_CATEGORIES, PRODUCT_TAGS):
-            self.t.insert(table, children.get(table.name, []))
+            children[table.name] = self.t.insert(table, children.get(table.name, []))
         return root
 
     def add_children(self, table_name: str, rows: list[Row]) -> None:
