@@ -68,7 +68,7 @@ def test_demo_data_captured_from_postgres_becomes_the_expected_documents(
         assert docs["zip-hoodie"]["en"].in_stock is False
         assert docs["organic-cotton-tee"]["en"].tag_slugs == ["bestseller", "organic"]
 
-        content = {(doc.slug, doc.locale): doc for e in emissions for doc in e.documents if doc.doc_type == "content"}
+        content: dict[tuple[str | None, str], Any] = {(doc.slug, str(doc.locale)): doc for e in emissions for doc in e.documents if doc.doc_type == "content"}
         care = content["caring-for-linen", "en"]
         assert (care.reply_count, care.author_name, care.category_name, care.tags) == (1, "Erika Editor", "News", ["Care"])
         assert content["caring-for-linen-de", "de"].category_name == "Neuigkeiten"
