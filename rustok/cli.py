@@ -14,6 +14,7 @@ from migrations import runner
 from rustok import demo
 from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
+from rustok.cli_pipeline import pipeline_app
 from rustok.database import Database, embedded_server, provision
 from rustok.postgres import PostgresError
 from rustok.settings import get_settings
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(pipeline_app, name="pipeline")
 
 console = Console()
 
