@@ -101,3 +101,8 @@ def _install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory write_api.app:app_from_env``: settings from ``RUSTOK_WRITE_*``."""
+    return create_app(WriteApiSettings())  # type: ignore[call-arg]  # database_url comes from the environment
