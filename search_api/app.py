@@ -78,3 +78,8 @@ def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:
         return hit[1]
 
     return get
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory search_api.app:app_from_environment`` (settings from RUSTOK_SEARCH_*)."""
+    return create_app(SearchSettings())

@@ -42,10 +42,10 @@ class TantivyBackend:
         filters = tq.request_filters(schema, scope, request)
         text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
-        total = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
         if request.sort == "relevance":
-            hits = _relevance_page(searcher, query, request)
+            total, hits = _relevance_page(searcher, query, request)
         else:
+            total = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
             hits = _sorted_page(searcher, schema, query, request)
         facets = _facets(searcher, filters, text, request)
         return SearchResult(total=int(total), hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
@@ -77,14 +77,14 @@ def _load(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, 
     return orjson.loads(raw)  # type: ignore[no-any-return]
 
 
-def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest) -> list[Hit]:
+def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest) -> tuple[int, list[Hit]]:
     start = request.page.cursor.offset if request.page.cursor else request.page.offset
-    found = searcher.search(query, start + request.page.limit, count=False).hits[start:]
+    result = searcher.search(query, start + request.page.limit, count=True)
     hits = []
-    for score, address in found:
+    for score, address in result.hits[start:]:
         document = _load(searcher, address)
         hits.append(Hit(id=str(document["id"]), document=document, score=float(score)))
-    return hits
+    return int(result.count), hits  # type: ignore[attr-defined]
 
 
 def _sorted_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query,

@@ -22,6 +22,9 @@ from search_api.text import TextQuery, typo_distance
 Must, Should, MustNot = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 _FUZZY_WEIGHT = 0.3
 _PREFIX_WEIGHT = 0.5
+# Typo and prefix matching build an automaton and a bitset per field: only the short,
+# boosted fields (title, subtitle or excerpt, tags, category names) get them.
+_FUZZY_MIN_BOOST = 1.5
 
 
 def build_analyzer(analyzer: Analyzer) -> tantivy.TextAnalyzer:
@@ -81,6 +84,8 @@ def _term_query(schema: tantivy.Schema, fields: list[tuple[str, float]], term: s
     options: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for name, boost in fields:
         options.append((Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, token), boost)))
+        if boost < _FUZZY_MIN_BOOST:
+            continue
         if distance:
             fuzzy = tantivy.Query.fuzzy_term_query(schema, name, token, distance, True, False)
             options.append((Should, tantivy.Query.boost_query(fuzzy, boost * _FUZZY_WEIGHT)))
@@ -95,8 +100,15 @@ def scope_filters(schema: tantivy.Schema, scope: Scope) -> Filters:
     filters = Filters()
     filters.named["_tenant"] = tantivy.Query.term_query(schema, "tenant_id", str(scope.tenant_id))
     filters.named["_locale"] = tantivy.Query.term_query(schema, "locale", scope.locale)
-    filters.named["_status"] = tantivy.Query.term_set_query(schema, "status", list(scope.statuses))
+    filters.named["_status"] = _any_term(schema, "status", scope.statuses)
     return filters
+
+
+def _any_term(schema: tantivy.Schema, field_name: str, values: tuple[str, ...]) -> tantivy.Query:
+    """One value: a plain term query (a term set builds a bitset of every match, costly on a common term)."""
+    if len(values) == 1:
+        return tantivy.Query.term_query(schema, field_name, values[0])
+    return tantivy.Query.term_set_query(schema, field_name, list(values))
 
 
 def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest) -> Filters:
@@ -105,7 +117,7 @@ def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest
 
     def one_of(name: str, field_name: str, values: tuple[str, ...]) -> None:
         if values:
-            named[name] = tantivy.Query.term_set_query(schema, field_name, list(values))
+            named[name] = _any_term(schema, field_name, values)
 
     if request.doc_type == "product":
         f = request.product_filters

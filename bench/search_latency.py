@@ -1,0 +1,223 @@
+"""Search latency over HTTP: Tantivy vs PostgreSQL on the same read model.
+
+Generates ``--products`` synthetic products in en, de and ru (one document per locale),
+writes them through the real sinks (PostgresSink, TantivySink), starts the search API
+with uvicorn once per backend, and fires typical storefront queries (text + two
+filters + facets) open-loop at ``--rate`` requests per second for ``--duration``
+seconds. Latency is measured from each request's scheduled start, so a slow server
+cannot hide its queueing (no coordinated omission). Writes p50/p95/p99 per backend
+and the PostgreSQL/Tantivy ratio to ``bench/results/search_latency.json``.
+
+    .venv/bin/python bench/search_latency.py                 # 100k products, 30 s per backend
+    .venv/bin/python bench/search_latency.py --products 5000 --duration 10   # quick run
+
+The load generator runs on the same machine as the server and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from contracts.documents import ProductDocument  # noqa: E402
+from migrations import runner  # noqa: E402
+from pipelines.sinks.postgres import PostgresSink  # noqa: E402
+from pipelines.sinks.tantivy_sink import TantivySink  # noqa: E402
+from rustok.postgres import EmbeddedPostgres, ensure_database  # noqa: E402
+from tests.integration.search_api.catalog import BASE_TIME, Catalog, category, product, to_emissions  # noqa: E402
+
+WORDS = {
+    "en": (["organic", "cotton", "linen", "wool", "classic", "slim", "warm", "light", "vintage", "soft", "denim",
+            "striped", "heavy", "summer", "winter"],
+           ["shirt", "hoodie", "jacket", "sock", "mug", "scarf", "sweater", "trousers", "cap", "bag", "dress", "coat"]),
+    "de": (["bio", "baumwolle", "leinen", "wolle", "klassisch", "schmal", "warm", "leicht", "weich", "gestreift",
+            "sommer", "winter"],
+           ["hemd", "kapuzenpullover", "jacke", "socke", "tasse", "schal", "pullover", "hose", "tasche", "kleid"]),
+    "ru": (["органический", "хлопковый", "льняной", "шерстяной", "классический", "тёплый", "лёгкий", "мягкий",
+            "летний", "зимний"],
+           ["рубашка", "худи", "куртка", "носки", "кружка", "шарф", "свитер", "брюки", "сумка", "платье"]),
+}
+ROOTS = ["apparel", "home", "outdoor", "kids", "sport", "office", "garden", "kitchen", "travel", "beauty"]
+TAGS = [f"tag-{i}" for i in range(30)]
+COLORS = ["black", "white", "red", "blue", "green", "grey"]
+
+
+def generate(catalog: Catalog, tenant: Any, count: int, seed: int = 7) -> Iterator[list[ProductDocument]]:
+    rng = random.Random(seed)
+    cats = [category([root, f"{root}-{i}"]) for root in ROOTS for i in range(5)]
+    batch: list[ProductDocument] = []
+    for n in range(count):
+        cat, tags = rng.choice(cats), rng.sample(TAGS, 3)
+        eur = rng.randrange(500, 20000, 10)
+        options = {"color": rng.sample(COLORS, 2), "size": ["S", "M", "L"]}
+        stock = rng.choice([0, 1, 5, 20, 100])
+        picks = {loc: (rng.sample(adj, 2), rng.choice(nouns), rng.sample(adj + nouns, 8)) for loc, (adj, nouns) in WORDS.items()}
+        pid = None
+        for locale, (adjs, noun, body) in picks.items():
+            doc = product(tenant, f"p-{n}", f"{adjs[0].title()} {adjs[1]} {noun} {n}", locale=locale, categories=[cat],
+                          tags=tags, vendor=f"vendor-{n % 50}", prices={"EUR": eur, "USD": eur * 11 // 10},
+                          stock=stock, options=options, published_days=n % 365, product_id=pid,
+                          description=" ".join(body) + ".")
+            pid = doc.id
+            batch.append(doc)
+        if len(batch) >= 3000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def load(database_url: str, index_root: Path, count: int) -> tuple[str, float]:
+    catalog = Catalog(database_url, index_root)
+    tenant = catalog.tenant("bench", locales=("en", "de", "ru"))
+    key = catalog.key(tenant, "search_public")
+    sinks = [PostgresSink(database_url), TantivySink(index_root, heap_size=200_000_000)]
+    started = time.monotonic()
+    for sink in sinks:
+        sink.setup()
+    done = 0
+    for batch in generate(catalog, tenant, count):
+        emissions = to_emissions(batch)
+        for sink in sinks:
+            sink.write(emissions)
+            sink.flush()
+        done += len(batch) // 3
+        print(f"  indexed {done}/{count} products", file=sys.stderr, flush=True)
+    for sink in sinks:
+        sink.close()
+    return key, time.monotonic() - started
+
+
+def queries(rng: random.Random) -> dict[str, Any]:
+    locale = rng.choice(list(WORDS))
+    adjs, nouns = WORDS[locale]
+    q = rng.choice(nouns) if rng.random() < 0.6 else f"{rng.choice(adjs)} {rng.choice(nouns)}"
+    root = rng.choice(ROOTS)
+    filters = rng.choice([{"category": root, "in_stock": "true"},
+                          {"tag": rng.choice(TAGS), "currency": "EUR", "price_min": "1000", "price_max": "8000"},
+                          {"category": root, "option.color": rng.choice(COLORS)}])
+    return {"q": q, "locale": locale, **filters, "facets": "category,tag", "limit": "20"}
+
+
+async def fire(base: str, key: str, rate: float, duration: float, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, limits=limits,
+                                 timeout=10) as client:
+        for _ in range(20):  # warm up caches and connections
+            await client.get("/v1/products/search", params=queries(rng))
+        start = time.perf_counter()
+        total = int(rate * duration)
+
+        async def one(scheduled: float, params: dict[str, Any]) -> None:
+            try:
+                response = await client.get("/v1/products/search", params=params)
+                if response.status_code != 200:
+                    errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
+                    return
+            except httpx.HTTPError as error:
+                errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+                return
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        tasks = []
+        for i in range(total):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(scheduled, queries(rng))))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    pct = lambda p: round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 2)  # noqa: E731
+    return {"requests": total, "ok": len(latencies), "errors": errors, "achieved_rps": round(total / elapsed, 1),
+            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1], 2),
+            "mean_ms": round(statistics.fmean(latencies), 2)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(backend: str, database_url: str, index_root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "RUSTOK_SEARCH_DATABASE_URL": database_url, "RUSTOK_SEARCH_INDEX_DIR": str(index_root),
+           "RUSTOK_SEARCH_BACKEND": backend, "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
+           "RUSTOK_SEARCH_RATE_LIMIT_BURST": "100000"}
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "search_api.app:app_from_environment",
+                                "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(base + "/health").status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the search API did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search_latency.json")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="rustok-bench-search-"))
+    server = EmbeddedPostgres(work / "postgres", preferred_port=56432)
+    try:
+        info = server.start()
+        ensure_database(info.url("postgres"), "bench")
+        url = info.url("bench")
+        runner.upgrade(url)
+        key, load_seconds = load(url, work / "index", args.products)
+        results: dict[str, Any] = {"products": args.products, "documents": args.products * 3, "locales": list(WORDS),
+                                   "rate_rps": args.rate, "duration_s": args.duration,
+                                   "load_seconds": round(load_seconds, 1), "cpus": os.cpu_count(),
+                                   "query": "text (1-2 words) + two filters + facets category,tag; limit 20",
+                                   "backends": {}}
+        for backend in ("tantivy", "postgres"):
+            process, base = serve(backend, url, work / "index")
+            try:
+                print(f"  firing at {backend} for {args.duration}s", file=sys.stderr, flush=True)
+                results["backends"][backend] = asyncio.run(fire(base, key, args.rate, args.duration, seed=11))
+            finally:
+                process.terminate()
+                process.wait(10)
+        t, p = results["backends"]["tantivy"], results["backends"]["postgres"]
+        results["postgres_over_tantivy"] = {k: round(p[k] / t[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")}
+        results["targets_met_tantivy"] = {"p50_under_5ms": t["p50_ms"] < 5, "p99_under_20ms": t["p99_ms"] < 20}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results, indent=2))
+    finally:
+        server.destroy()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
