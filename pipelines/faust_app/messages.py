@@ -1,0 +1,103 @@
+"""What the Faust stages put on Kafka: documents messages and dead letters, as plain JSON.
+
+Plain JSON rather than ``faust.Record``: search nodes and tools that are not Faust
+apps read these topics too, and Faust's records add ``__faust`` metadata to the value.
+
+Documents topic ``<prefix>.docs.<doc_type>`` (compacted):
+
+* key ``<tenant_id>/<id>`` — one key per *root*, not per (tenant, locale, id) as the
+  design first sketched: an emission is the complete set of a root's documents, and
+  a sink must see it whole to drop the locales the root no longer has. Per-locale keys
+  would split that set, and compaction could keep a locale the root has since lost.
+* value ``{"doc_type", "tenant_id", "id", "version", "committed_at", "documents": [...]}``;
+  ``documents: []`` removes the root. It is not a Kafka tombstone (null value)
+  because the sinks need the version to order it against late older emissions;
+  compaction keeps the newest value per root, so a node rebuilding from the topic
+  gets each root's last word.
+
+DLQ topic ``<prefix>.dlq``: key = the original record key; value
+``{"pipeline", "stage", "topic", "partition", "offset", "lsn", "reason",
+"error_type", "payload"}`` with the original value as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import ValidationError
+
+from contracts.documents import ContentDocument, ProductDocument
+from pipelines.errors import PipelineError
+from pipelines.model import Document, RootDocuments, RootKey
+from pipelines.runtime.dead_letters import DeadLetter
+
+
+class InvalidDocsMessage(PipelineError, ValueError):
+    """A documents-topic value that is not a valid emission."""
+
+
+_MODELS: dict[str, type[ProductDocument] | type[ContentDocument]] = {
+    "product": ProductDocument, "content": ContentDocument,
+}
+
+
+def docs_key(root: RootKey) -> bytes:
+    return f"{root.tenant_id}/{root.id}".encode()
+
+
+def encode_docs(emission: RootDocuments) -> bytes:
+    root = emission.root
+    return orjson.dumps({
+        "doc_type": root.doc_type,
+        "tenant_id": str(root.tenant_id),
+        "id": str(root.id),
+        "version": emission.version,
+        "committed_at": emission.committed_at.isoformat() if emission.committed_at else None,
+        "documents": [doc.model_dump(mode="json") for doc in emission.documents],
+    })
+
+
+def decode_docs(value: bytes) -> RootDocuments:
+    try:
+        data = orjson.loads(value)
+        doc_type = data["doc_type"]
+        model: type[ProductDocument] | type[ContentDocument] = _MODELS[doc_type]
+        documents: tuple[Document, ...] = tuple(model.model_validate(d) for d in data["documents"])
+        committed = data.get("committed_at")
+        return RootDocuments(
+            root=RootKey(doc_type, UUID(data["tenant_id"]), UUID(data["id"])),
+            version=int(data["version"]),
+            documents=documents,
+            committed_at=datetime.fromisoformat(committed) if committed else None,
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise InvalidDocsMessage(f"not a documents message: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a Kafka record came from (for dead letters and logs)."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def encode_dead_letter(letter: DeadLetter, origin: Origin | None) -> bytes:
+    body: dict[str, Any] = {
+        "pipeline": letter.pipeline,
+        "stage": letter.stage,
+        "topic": letter.topic,
+        "partition": origin.partition if origin else None,
+        "offset": origin.offset if origin else None,
+        "lsn": letter.source_lsn,
+        "reason": letter.reason,
+        "error_type": letter.error_type,
+        "payload": letter.payload,
+        "created_at": letter.created_at.isoformat(),
+    }
+    return orjson.dumps(body)

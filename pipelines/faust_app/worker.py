@@ -1,0 +1,208 @@
+"""The Faust app: two agents, one per stage, and the checkpoint task.
+
+* ``project`` consumes every captured table topic, micro-batches with
+  ``take_events``, runs the projection core over Faust tables, and publishes each
+  root's documents to ``<prefix>.docs.<doc_type>`` and bad events to ``<prefix>.dlq``;
+* ``index`` consumes the documents topics and writes the JSONB read tables and this
+  node's Tantivy index;
+* ``checkpoint`` publishes the applied position (``pipelines.faust_app.checkpoint``).
+
+Acknowledgement. ``take_events`` acknowledges a batch's events when the agent asks
+for the next batch, and Faust commits acknowledged offsets after flushing its
+producer. So each batch is made durable inside the loop body: the project agent
+waits until its documents, dead letters and changelog writes are acknowledged by the
+broker, the index agent until every sink flushed. A failure inside a batch must not
+reach ``take_events`` (its ``finally`` would acknowledge the failed batch): transient
+sink errors are retried in place, anything else ends the process at once, without
+committing, and a restart replays the batch.
+
+Metrics (``PipelineMetrics``) are served by Faust's web server at ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Sequence
+from typing import Any, cast
+
+import faust
+from faust.types import EventT, StreamT
+from faust.streams import Stream
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from pipelines.runtime.checkpoints import PostgresCheckpoints
+from pipelines.runtime.metrics import PipelineMetrics
+from pipelines.sinks.base import Sink
+from pipelines.sinks.errors import SinkBackpressure
+from pipelines.sinks.postgres import PostgresSink
+from pipelines.sinks.tantivy_sink import TantivySink
+
+from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
+from .index import DocsRecord, IndexStage
+from .messages import Origin, docs_key, encode_dead_letter, encode_docs
+from .project import ProjectStage, SourceRecord
+from .settings import FaustSettings
+from .state import FaustStateStore
+
+log = logging.getLogger(__name__)
+
+EXIT_BATCH_FAILED = 70
+SINK_RETRIES = 30
+
+
+def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.TopicT:
+    return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                     internal=True, partitions=1, **options)
+
+
+def _origin(event: EventT[bytes]) -> Origin:
+    message = event.message
+    return Origin(message.topic, message.partition, message.offset)
+
+
+def _die(stage: str, exc: BaseException) -> None:
+    # Ending the process is the only way to keep take_events from acknowledging the batch.
+    log.critical("batch failed; exiting without acknowledging it", exc_info=exc, extra={"stage": stage})
+    logging.shutdown()
+    os._exit(EXIT_BATCH_FAILED)
+
+
+class FaustPipeline:
+    """Everything the agents use, built once per worker process."""
+
+    def __init__(self, settings: FaustSettings) -> None:
+        self.settings = settings
+        self.app = faust.App(
+            settings.app_id, broker=f"kafka://{settings.broker}", store=settings.store_url,
+            topic_partitions=1, topic_replication_factor=1, table_standby_replicas=0,
+            web_host="127.0.0.1", web_port=settings.web_port, consumer_auto_offset_reset="earliest",
+            broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
+        )
+        self.metrics = PipelineMetrics(settings.pipeline)
+        self.rows = self.app.Table("rows", key_type=str, value_type=bytes, partitions=1,
+                                   use_partitioner=True)
+        self.marks = self.app.Table("marks", key_type=str, value_type=int, partitions=1,
+                                    use_partitioner=True)
+        self.store = FaustStateStore(self.rows, self.marks)
+        self.project_stage = ProjectStage(self.store, settings.pipeline, settings.topic_prefix)
+        self.project_progress = Progress()
+        self.index_progress = Progress()
+        self.sources = _raw_topic(self.app, settings.source_topics)
+        self.docs = {t: _raw_topic(self.app, [name], compacting=True) for t, name in settings.docs_topics.items()}
+        self.docs_in = _raw_topic(self.app, list(settings.docs_topics.values()), compacting=True)
+        self.dlq = _raw_topic(self.app, [settings.dlq_topic])
+        self._index_stage: IndexStage | None = None
+
+    # -- stage 1 -------------------------------------------------------------------------
+
+    async def project(self, events: Sequence[EventT[bytes]]) -> None:
+        batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        out = self.project_stage.process(batch)
+        sent: list[Awaitable[Any]] = []
+        for emission in out.emissions:
+            topic = self.docs[emission.root.doc_type]
+            sent.append(await topic.send(key=docs_key(emission.root), value=encode_docs(emission)))
+        for letter, origin in out.dead:
+            key = letter.event_key.encode() if letter.event_key is not None else None
+            sent.append(await self.dlq.send(key=key, value=encode_dead_letter(letter, origin)))
+            log.warning("dead letter", extra={"topic": origin.topic, "partition": origin.partition,
+                                              "offset": origin.offset, "lsn": letter.source_lsn,
+                                              "reason": letter.reason})
+        self.project_stage.commit()
+        await self._drain(sent)
+        for event in events:
+            origin = _origin(event)
+            self.project_progress.advance(origin.topic, origin.partition, origin.offset + 1)
+        self.metrics.count("source", out.events)
+        self.metrics.count("dlq", len(out.dead))
+
+    async def _drain(self, sent: Sequence[Awaitable[Any]]) -> None:
+        """Wait until the broker acknowledged everything this batch produced, changelogs included."""
+        producer = self.app.producer
+        while producer.buffer.size:
+            await producer.buffer.flush()
+        await producer.flush()
+        await asyncio.gather(*sent)
+
+    # -- stage 2 -------------------------------------------------------------------------
+
+    def index_stage(self) -> IndexStage:
+        if self._index_stage is None:
+            settings = self.settings
+            url = settings.database_url.get_secret_value()
+            sinks: list[Sink] = [PostgresSink(url, index_version=settings.index_version),
+                     TantivySink(settings.index_dir, index_version=settings.index_version)]
+            for sink in sinks:
+                sink.setup()
+            self._index_stage = IndexStage(sinks, self.metrics, settings.pipeline)
+        return self._index_stage
+
+    async def index(self, events: Sequence[EventT[bytes]]) -> None:
+        batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        for attempt in range(SINK_RETRIES):
+            try:
+                out = await asyncio.to_thread(lambda: self.index_stage().process(batch))
+                break
+            except SinkBackpressure as exc:
+                log.warning("sink busy; retrying the batch", extra={"attempt": attempt, "reason": str(exc)})
+                await asyncio.sleep(exc.retry_after)
+        else:
+            raise RuntimeError(f"sinks still failing after {SINK_RETRIES} attempts")
+        if out.dead:
+            await self._drain([await self.dlq.send(key=None, value=encode_dead_letter(letter, origin))
+                               for letter, origin in out.dead])
+        for event in events:
+            origin = _origin(event)
+            self.index_progress.advance(origin.topic, origin.partition, origin.offset + 1)
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    async def checkpoints(self) -> None:
+        settings = self.settings
+        url = settings.database_url.get_secret_value()
+        topology = Topology(settings.app_id, settings.source_topics, tuple(settings.docs_topics.values()),
+                            settings.slot_name, url)
+        offsets = await asyncio.to_thread(KafkaOffsets, settings.broker)
+        checkpointer = Checkpointer(topology, offsets, self.project_progress, self.index_progress,
+                                    PostgresCheckpoints(url, settings.pipeline), self.metrics)
+        while True:
+            try:
+                await checkpointer.round()
+            except Exception:  # noqa: BLE001 — a failed round is retried; it never blocks the stages
+                log.exception("checkpoint round failed")
+            await asyncio.sleep(settings.checkpoint_interval)
+
+
+def build_app(settings: FaustSettings) -> faust.App:
+    """The Faust app for ``settings``, with its agents, task and ``/metrics`` page."""
+    pipeline = FaustPipeline(settings)
+    app = pipeline.app
+
+    @app.agent(pipeline.sources, name="project")
+    async def project(stream: StreamT[Any]) -> None:
+        async for events in cast(Stream[bytes], stream).take_events(settings.batch_size, within=settings.batch_within):
+            try:
+                await pipeline.project(events)
+            except Exception as exc:  # noqa: BLE001 — see module doc: never acknowledge a failed batch
+                _die("project", exc)
+
+    @app.agent(pipeline.docs_in, name="index")
+    async def index(stream: StreamT[Any]) -> None:
+        async for events in cast(Stream[bytes], stream).take_events(settings.batch_size, within=settings.batch_within):
+            try:
+                await pipeline.index(events)
+            except Exception as exc:  # noqa: BLE001 — see module doc
+                _die("index", exc)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def checkpoint() -> None:
+        await pipeline.checkpoints()
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
+    return app
