@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -12,12 +14,15 @@ from rich.table import Table
 
 from migrations import runner
 from rustok import demo
+from rustok.cli_cdc import cdc_app
 from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
 from rustok.cli_pipeline import pipeline_app
 from rustok.database import Database, embedded_server, provision
+from rustok.demo_access import DemoAccess, ensure_demo_access
 from rustok.postgres import PostgresError
 from rustok.settings import get_settings
+from rustok.up import LocalPlatform, PlatformOptions
 
 app = typer.Typer(help="RusToK: multi-tenant, multilingual content and commerce as a CQRS data pipeline.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -26,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(cdc_app, name="cdc")
 app.add_typer(pipeline_app, name="pipeline")
 
 console = Console()
@@ -72,8 +78,14 @@ def seed() -> None:
 
 
 @app.command()
-def up() -> None:
-    """Provision PostgreSQL, migrate, seed the demo tenant, and say what was done."""
+def up(
+    host: Annotated[str, typer.Option("--host", help="Interface the APIs listen on.")] = "127.0.0.1",
+    write_port: Annotated[int, typer.Option("--write-port", help="Write API port (a free one if taken).")] = 8000,
+    search_port: Annotated[int, typer.Option("--search-port", help="Search API port (a free one if taken).")] = 8001,
+    exit_when_ready: Annotated[bool, typer.Option("--exit-when-ready",
+                                                  help="Start everything, report, then stop cleanly.")] = False,
+) -> None:
+    """Run the platform on the embedded default: PostgreSQL, migrations, demo data, CDC, pipeline, both APIs."""
     database = _database()
     where = "embedded PostgreSQL (pgserver)" if database.embedded else "configured PostgreSQL"
     console.print(f"[bold]PostgreSQL[/bold]: {where} at {database.display_url}")
@@ -81,10 +93,58 @@ def up() -> None:
     runner.upgrade(database.url)
     console.print(f"[bold]Migrations[/bold]: {before or 'base'} → {runner.current_revision(database.url)}")
     _print_seed(_seed(database))
-    console.print(
-        "\nNext: the write API, CDC connector, pipeline and search API join `rustok up` as they land.\n"
-        f"Inspect the data: psql {database.display_url}"
-    )
+    settings = get_settings()
+    access = ensure_demo_access(database.url, settings.state_dir.resolve())
+    platform = LocalPlatform(PlatformOptions(database_url=database.url, state_dir=settings.state_dir.resolve(),
+                                             host=host, write_port=write_port, search_port=search_port,
+                                             topic_prefix=settings.topic_prefix))
+    console.print("[bold]Pipeline[/bold]: starting (the first start indexes the whole database)")
+    try:
+        platform.start()
+        assert platform.pipeline is not None
+        console.print(f"[bold]Pipeline[/bold]: streaming; change events indexed while starting: "
+                      f"{int(platform.pipeline.metrics.events('source'))}")
+        _print_ready(platform, access, database.display_url)
+        if not exit_when_ready:
+            _wait_for_interrupt(platform)
+    finally:
+        console.print("stopping: APIs, then the pipeline (flush, commit, confirm the slot position)")
+        platform.stop()
+    console.print("stopped cleanly")
+
+
+def _wait_for_interrupt(platform: LocalPlatform) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            if platform.pipeline is not None and platform.pipeline.failed is not None:
+                console.print(f"[red]pipeline failed:[/red] {platform.pipeline.failed}")
+                return
+    except KeyboardInterrupt:
+        return
+
+
+def _print_ready(platform: LocalPlatform, access: DemoAccess, database: str) -> None:
+    w, s, key = platform.write_url, platform.search_url, access.search_public_key
+    console.print(f"""
+[bold green]RusToK is running[/bold green] (Ctrl-C stops it cleanly)
+  write API   {w}   (OpenAPI: {w}/docs)
+  search API  {s}   (OpenAPI: {s}/docs)
+  metrics     {w}/metrics  {s}/metrics   health: /health/live /health/ready /health/modules
+  database    {database}
+
+[bold]Demo tenant[/bold] '{access.tenant_slug}': users {access.admin_email} / {access.editor_email}, password {access.password}
+  search key (public)  {key}
+  search key (admin)   {access.search_admin_key}
+  integration key      {access.integration_key}
+
+[bold]Try[/bold]
+  curl -s -H 'Authorization: Bearer {key}' '{s}/v1/products/search?q=shirt&locale=de-AT&in_stock=true'
+  curl -s -X POST {w}/v1/auth/login -H 'content-type: application/json' \\
+       -d '{{"tenant": "{access.tenant_slug}", "email": "{access.admin_email}", "password": "{access.password}"}}'
+  curl -s -H 'Authorization: Bearer {key}' '{s}/v1/content/post/spring-collection?locale=en'
+""", soft_wrap=True)
 
 
 @db_app.command("status")

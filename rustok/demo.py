@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from ulid import ULID
 
+from write_api.domain.permissions import ROLE_PERMISSIONS as SEEDED_ROLE_PERMISSIONS
 from write_api.models import auth, commerce, content, tenancy
 
 DEMO_SLUG = "demo"
@@ -128,12 +129,8 @@ POSTS = {
     },
 }
 
-ROLE_PERMISSIONS = {
-    "admin": ("*",),
-    "editor": ("content.nodes.read", "content.nodes.write", "content.nodes.publish",
-               "commerce.products.read", "commerce.products.write", "commerce.products.publish"),
-    "viewer": ("content.nodes.read", "commerce.products.read"),
-}
+# The same roles every tenant gets from the write API (admin holds every permission explicitly).
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = dict(SEEDED_ROLE_PERMISSIONS)
 
 
 @dataclass
@@ -196,7 +193,7 @@ def _auth_rows(t: UUID) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
         for r, perms in ROLE_PERMISSIONS.items() for p in perms if p != "*"
     ] + [
         {"id": demo_id("perm", "admin", p), "tenant_id": t, "role_id": demo_id("role", "admin"), "permission": p}
-        for p in ("tenant.settings.manage", "content.nodes.manage", "commerce.products.manage", "commerce.orders.manage")
+        for p in ()
     ]
     yield auth.UserRole, [
         {"id": demo_id("user-role", u), "tenant_id": t, "user_id": demo_id("user", u), "role_id": demo_id("role", u)}

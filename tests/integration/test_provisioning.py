@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from migrations import runner
 from rustok.database import provision
 from rustok.postgres import EmbeddedPostgres, PostgresNotReady, ServerInfo
 from rustok.settings import RustokSettings
@@ -67,13 +68,17 @@ def test_rustok_up_provisions_migrates_seeds_and_is_idempotent(tmp_path: Path) -
     env = {"RUSTOK_STATE_DIR": str(tmp_path), "RUSTOK_POSTGRES_PORT": "55497"}
     get_settings.cache_clear()
     try:
-        first = CliRunner().invoke(cli.app, ["up"], env=env)
+        args = ["up", "--exit-when-ready", "--write-port", "0", "--search-port", "0"]
+        first = CliRunner().invoke(cli.app, args, env=env)
         get_settings.cache_clear()
-        second = CliRunner().invoke(cli.app, ["up"], env=env)
+        second = CliRunner().invoke(cli.app, args, env=env)
     finally:
         get_settings.cache_clear()
         EmbeddedPostgres(tmp_path / "postgres").destroy()
     assert first.exit_code == 0, first.output
-    assert "base → 0007" in first.output and "commerce_products" in first.output
+    assert f"base → {runner.head_revision()}" in first.output and "commerce_products" in first.output
+    assert "RusToK is running" in first.output and "stopped cleanly" in first.output
+    assert "change events indexed while starting: 0" not in first.output
     assert second.exit_code == 0, second.output
     assert "already present, nothing changed" in second.output
+    assert "change events indexed while starting: 0" in second.output, "a restart resumes, it does not re-index"

@@ -1,0 +1,85 @@
+"""The local platform on the embedded default: pipeline, write API and search API.
+
+``LocalPlatform`` starts, in this order, the embedded pipeline (a first start
+snapshots the database; later starts resume from the committed position), the write
+API and the search API, each uvicorn server in its own thread. ``stop()`` reverses it:
+the servers stop taking requests, then the pipeline flushes its sinks, commits its
+state and confirms the slot position.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from rustok.serve import ServerThread, free_port, port_is_free
+from search_api.app import create_app as create_search_app
+from search_api.settings import SearchSettings
+from write_api.app import create_app as create_write_app
+from write_api.settings import WriteApiSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlatformOptions:
+    database_url: str
+    state_dir: Path
+    host: str = "127.0.0.1"
+    write_port: int = 8000
+    search_port: int = 8001
+    topic_prefix: str = "rustok"
+
+    @property
+    def pipeline(self) -> PipelineOptions:
+        return PipelineOptions(database_url=self.database_url, state_dir=self.state_dir / "pipeline",
+                               topic_prefix=self.topic_prefix)
+
+
+@dataclass
+class LocalPlatform:
+    options: PlatformOptions
+    pipeline: EmbeddedPipeline | None = None
+    servers: list[ServerThread] = field(default_factory=list)
+
+    def start(self) -> None:
+        options = self.options
+        self.pipeline = EmbeddedPipeline(options.pipeline)
+        self.pipeline.start()
+        write = WriteApiSettings(database_url=SecretStr(options.database_url))
+        search = SearchSettings(database_url=SecretStr(options.database_url),
+                                index_dir=options.pipeline.index_dir, pipeline_name=options.pipeline.pipeline)
+        self.servers = [
+            ServerThread("write API", create_write_app(write), options.host, _port(options.host, options.write_port)),
+            ServerThread("search API", create_search_app(search), options.host,
+                         _port(options.host, options.search_port)),
+        ]
+        for server in self.servers:
+            server.start()
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        if self.pipeline is not None:
+            self.pipeline.stop()
+
+    @property
+    def write_url(self) -> str:
+        return self.servers[0].url
+
+    @property
+    def search_url(self) -> str:
+        return self.servers[1].url
+
+
+def _port(host: str, wanted: int) -> int:
+    if wanted and port_is_free(host, wanted):
+        return wanted
+    chosen = free_port(host)
+    if wanted:
+        log.warning("port %s is taken; using %s", wanted, chosen)
+    return chosen
