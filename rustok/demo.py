@@ -191,9 +191,6 @@ def _auth_rows(t: UUID) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
     yield auth.RolePermission, [
         {"id": demo_id("perm", r, p), "tenant_id": t, "role_id": demo_id("role", r), "permission": p}
         for r, perms in ROLE_PERMISSIONS.items() for p in perms if p != "*"
-    ] + [
-        {"id": demo_id("perm", "admin", p), "tenant_id": t, "role_id": demo_id("role", "admin"), "permission": p}
-        for p in ()
     ]
     yield auth.UserRole, [
         {"id": demo_id("user-role", u), "tenant_id": t, "user_id": demo_id("user", u), "role_id": demo_id("role", u)}

@@ -88,7 +88,7 @@ def _install_problem_handlers(app: FastAPI) -> None:
         if error.status_code == 404:
             return problem_response(NotFound("no such route"))
         problem = WriteApiError(str(error.detail))
-        problem.status, problem.code, problem.title = error.status_code, "http_error", str(error.detail)  # type: ignore[misc]
+        problem.status, problem.code, problem.title = error.status_code, "http_error", str(error.detail)
         return problem_response(problem, headers=dict(error.headers or {}))
 
     async def on_unexpected(request: Request, error: Exception) -> Response:
@@ -105,4 +105,4 @@ def _install_problem_handlers(app: FastAPI) -> None:
 
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory write_api.app:app_from_env``: settings from ``RUSTOK_WRITE_*``."""
-    return create_app(WriteApiSettings())  # type: ignore[call-arg]  # database_url comes from the environment
+    return create_app(WriteApiSettings())  # database_url comes from the environment

@@ -12,20 +12,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.ids import new_id
-from write_api.adapters.tables import Row, TenantTables
+from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import auth as m
 from write_api.models import tenancy
 
-TENANTS = tenancy.Tenant.__table__
-LOCALES = tenancy.TenantLocale.__table__
-MODULES = tenancy.TenantModule.__table__
-USERS = m.User.__table__
-CREDENTIALS = m.UserCredential.__table__
-ROLES = m.Role.__table__
-ROLE_PERMISSIONS = m.RolePermission.__table__
-USER_ROLES = m.UserRole.__table__
-REFRESH = m.RefreshToken.__table__
-KEYS = m.ApiKey.__table__
+TENANTS = table_of(tenancy.Tenant)
+LOCALES = table_of(tenancy.TenantLocale)
+MODULES = table_of(tenancy.TenantModule)
+USERS = table_of(m.User)
+CREDENTIALS = table_of(m.UserCredential)
+ROLES = table_of(m.Role)
+ROLE_PERMISSIONS = table_of(m.RolePermission)
+USER_ROLES = table_of(m.UserRole)
+REFRESH = table_of(m.RefreshToken)
+KEYS = table_of(m.ApiKey)
 
 
 def find_tenant_id(conn: sa.Connection, slug: str) -> UUID | None:
@@ -90,7 +90,7 @@ class AuthRepository:
         return None if row is None else (dict(row), row["password_hash"])
 
     def users(self, ids: Sequence[UUID] | None, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where = []
+        where: list[sa.ColumnElement[bool]] = []
         if ids is not None:
             where.append(USERS.c.id.in_(list(ids)))
         if after is not None:
@@ -115,7 +115,7 @@ class AuthRepository:
         return dict(rows[0]) if rows else None
 
     def revoke_refresh(self, *, token_id: UUID | None = None, family_id: UUID | None = None) -> None:
-        where = [REFRESH.c.revoked_at.is_(None)]
+        where: list[sa.ColumnElement[bool]] = [REFRESH.c.revoked_at.is_(None)]
         where.append(REFRESH.c.id == token_id if token_id is not None else REFRESH.c.family_id == family_id)
         self.t.update(REFRESH, {"revoked_at": datetime.now(UTC)}, *where)
 
@@ -123,7 +123,7 @@ class AuthRepository:
         return self.t.insert_returning(KEYS, row)
 
     def keys(self, after: UUID | None, limit: int) -> list[Row]:
-        where = [KEYS.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [KEYS.c.id > after] if after is not None else []
         return self.t.select(KEYS, *where, limit=limit, versioned=True)
 
     def revoke_key(self, key_id: UUID, if_match: int | None) -> Row:

@@ -12,23 +12,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.ids import new_id
-from write_api.adapters.tables import Row, TenantTables
+from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import commerce as m
 
-PRODUCTS = m.Product.__table__
-P_TRANSLATIONS = m.ProductTranslation.__table__
-VARIANTS = m.Variant.__table__
-V_TRANSLATIONS = m.VariantTranslation.__table__
-PRICES = m.Price.__table__
-INVENTORY = m.InventoryLevel.__table__
-PRODUCT_CATEGORIES = m.ProductCategory.__table__
-PRODUCT_TAGS = m.ProductTag.__table__
-CATEGORIES = m.Category.__table__
-C_TRANSLATIONS = m.CategoryTranslation.__table__
-TAGS = m.Tag.__table__
-PRICE_LISTS = m.PriceList.__table__
-ORDERS = m.Order.__table__
-ORDER_LINES = m.OrderLine.__table__
+PRODUCTS = table_of(m.Product)
+P_TRANSLATIONS = table_of(m.ProductTranslation)
+VARIANTS = table_of(m.Variant)
+V_TRANSLATIONS = table_of(m.VariantTranslation)
+PRICES = table_of(m.Price)
+INVENTORY = table_of(m.InventoryLevel)
+PRODUCT_CATEGORIES = table_of(m.ProductCategory)
+PRODUCT_TAGS = table_of(m.ProductTag)
+CATEGORIES = table_of(m.Category)
+C_TRANSLATIONS = table_of(m.CategoryTranslation)
+TAGS = table_of(m.Tag)
+PRICE_LISTS = table_of(m.PriceList)
+ORDERS = table_of(m.Order)
+ORDER_LINES = table_of(m.OrderLine)
 
 
 class ProductRepository:
@@ -39,13 +39,13 @@ class ProductRepository:
         wanted = list(set(skus))
         if not wanted:
             return set()
-        where = [VARIANTS.c.sku.in_(wanted)]
+        where: list[sa.ColumnElement[bool]] = [VARIANTS.c.sku.in_(wanted)]
         if except_variant is not None:
             where.append(VARIANTS.c.id != except_variant)
         return {r["sku"] for r in self.t.select(VARIANTS, *where)}
 
     def handle_taken(self, handle: str, *, except_id: UUID | None = None) -> bool:
-        where = [PRODUCTS.c.handle == handle]
+        where: list[sa.ColumnElement[bool]] = [PRODUCTS.c.handle == handle]
         if except_id is not None:
             where.append(PRODUCTS.c.id != except_id)
         return bool(self.t.select(PRODUCTS, *where, limit=1))
@@ -113,7 +113,7 @@ class ProductRepository:
         self.t.execute(statement)
 
     def list_roots(self, status: str | None, after: UUID | None, limit: int) -> list[Row]:
-        where = []
+        where: list[sa.ColumnElement[bool]] = []
         if status is not None:
             where.append(PRODUCTS.c.status == status)
         if after is not None:
@@ -235,14 +235,14 @@ class CatalogRepository:
         return None if row is None else self.load_categories([row])[0]
 
     def list_categories(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where = [CATEGORIES.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [CATEGORIES.c.id > after] if after is not None else []
         return self.load_categories(self.t.select(CATEGORIES, *where, limit=limit, versioned=True))
 
     def add_tag(self, row: Row) -> Row:
         return self.t.insert_returning(TAGS, row)
 
     def list_tags(self, after: UUID | None, limit: int) -> list[Row]:
-        where = [TAGS.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [TAGS.c.id > after] if after is not None else []
         return self.t.select(TAGS, *where, limit=limit, versioned=True)
 
     def delete_tag(self, tag_id: UUID, if_match: int | None) -> Row:
@@ -252,7 +252,7 @@ class CatalogRepository:
         return self.t.insert_returning(PRICE_LISTS, row)
 
     def list_price_lists(self, after: UUID | None, limit: int) -> list[Row]:
-        where = [PRICE_LISTS.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [PRICE_LISTS.c.id > after] if after is not None else []
         return self.t.select(PRICE_LISTS, *where, limit=limit, versioned=True)
 
 
@@ -271,7 +271,7 @@ class OrderRepository:
         return {r["id"]: dict(r) for r in self.t.execute(statement).mappings()}
 
     def prices(self, variant_ids: Iterable[UUID], currency: str, price_list_id: UUID | None) -> list[Row]:
-        where = [PRICES.c.variant_id.in_(list(set(variant_ids))), PRICES.c.currency_code == currency]
+        where: list[sa.ColumnElement[bool]] = [PRICES.c.variant_id.in_(list(set(variant_ids))), PRICES.c.currency_code == currency]
         where.append(PRICES.c.price_list_id.is_(None) if price_list_id is None else PRICES.c.price_list_id == price_list_id)
         return self.t.select(PRICES, *where)
 
@@ -301,5 +301,5 @@ class OrderRepository:
         return [{**r, "lines": lines.get(r["id"], [])} for r in roots]
 
     def list(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where = [ORDERS.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [ORDERS.c.id > after] if after is not None else []
         return self.load_many(self.t.select(ORDERS, *where, limit=limit, versioned=True))

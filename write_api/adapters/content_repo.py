@@ -11,16 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.ids import new_id
-from write_api.adapters.tables import Row, TenantTables
+from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import content as m
 
-NODES = m.Node.__table__
-TRANSLATIONS = m.NodeTranslation.__table__
-BODIES = m.NodeBody.__table__
-NODE_TAGS = m.NodeTag.__table__
-TAGS = m.ContentTag.__table__
-CATEGORIES = m.ContentCategory.__table__
-C_TRANSLATIONS = m.ContentCategoryTranslation.__table__
+NODES = table_of(m.Node)
+TRANSLATIONS = table_of(m.NodeTranslation)
+BODIES = table_of(m.NodeBody)
+NODE_TAGS = table_of(m.NodeTag)
+TAGS = table_of(m.ContentTag)
+CATEGORIES = table_of(m.ContentCategory)
+C_TRANSLATIONS = table_of(m.ContentCategoryTranslation)
 
 
 class NodeRepository:
@@ -68,7 +68,7 @@ class NodeRepository:
         return bool(self.t.existing_ids(CATEGORIES, [category_id]))
 
     def list_roots(self, kinds: Sequence[str], status: str | None, root_id: UUID | None, after: UUID | None, limit: int) -> list[Row]:
-        where = [NODES.c.kind.in_(list(kinds))]
+        where: list[sa.ColumnElement[bool]] = [NODES.c.kind.in_(list(kinds))]
         if status is not None:
             where.append(NODES.c.status == status)
         if root_id is not None:
@@ -103,7 +103,7 @@ class NodeRepository:
         return root
 
     def list_categories(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where = [CATEGORIES.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [CATEGORIES.c.id > after] if after is not None else []
         roots = self.t.select(CATEGORIES, *where, limit=limit, versioned=True)
         ids = [r["id"] for r in roots]
         names: dict[UUID, list[Row]] = defaultdict(list)
@@ -115,7 +115,7 @@ class NodeRepository:
         return self.t.insert_returning(TAGS, row)
 
     def list_tags(self, after: UUID | None, limit: int) -> list[Row]:
-        where = [TAGS.c.id > after] if after is not None else []
+        where: list[sa.ColumnElement[bool]] = [TAGS.c.id > after] if after is not None else []
         return self.t.select(TAGS, *where, limit=limit, versioned=True)
 
 

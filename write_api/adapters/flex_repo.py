@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from write_api.adapters.tables import Row, TenantTables
+from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import commerce, content
 from write_api.models import flex as m
 
-SCHEMAS = m.FlexSchema.__table__
-ENTRIES = m.FlexEntry.__table__
-_ATTACHABLE = {"product": commerce.Product.__table__, "node": content.Node.__table__}
+SCHEMAS = table_of(m.FlexSchema)
+ENTRIES = table_of(m.FlexEntry)
+_ATTACHABLE = {"product": table_of(commerce.Product), "node": table_of(content.Node)}
 
 
 class FlexRepository:

@@ -9,10 +9,11 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from contracts.ids import new_id
+from write_api.adapters.tables import table_of
 from write_api.models.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
-_TABLE = OutboxEvent.__table__
+_TABLE = table_of(OutboxEvent)
 
 
 class OutboxWriter:

@@ -19,7 +19,14 @@ from write_api.adapters.constraints import translate
 from write_api.errors import NotFound, PreconditionFailed
 
 Row = dict[str, Any]
-VERSION = sa.literal_column("xmin::text::bigint").label("version")
+VERSION: sa.Label[Any] = sa.literal_column("xmin::text::bigint").label("version")
+
+
+def table_of(model: type[Any]) -> sa.Table:
+    """A mapped class's Table (typed as such; ``__table__`` is typed as a FromClause)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def columns(table: sa.Table) -> list[Any]:

@@ -79,7 +79,7 @@ def _status_route(action: Action) -> None:
 
 
 for _action in ("publish", "unpublish", "archive", "restore"):
-    _status_route(_action)  # type: ignore[arg-type]
+    _status_route(_action)
 
 
 @router.post("/products/{product_id}/variants", status_code=201, response_model=s.ProductOut)

@@ -54,7 +54,7 @@ def create_node(body: s.NodeIn, p: can("content.node.create"), services: Service
 def list_nodes(p: can("content.node.read"), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
                kind: Kind | None = None, status: Literal["draft", "published", "archived"] | None = None,
                cursor: str | None = None, limit: Limit = 50) -> NodePage:
-    kinds = [kind] if kind else ["page", "post", "comment", "topic", "reply"]
+    kinds: list[str] = [kind] if kind else ["page", "post", "comment", "topic", "reply"]
     return _list(services, p, rid, kinds, status, None, cursor, limit)
 
 
@@ -90,7 +90,7 @@ def _status_route(action: Action) -> None:
 
 
 for _action in ("publish", "unpublish", "archive", "restore"):
-    _status_route(_action)  # type: ignore[arg-type]
+    _status_route(_action)
 
 
 def _wrapper(module: str, path: str, kind: str, child_kind: str | None, child_path: str | None) -> None:
@@ -99,7 +99,7 @@ def _wrapper(module: str, path: str, kind: str, child_kind: str | None, child_pa
     @router.post(f"/{path}", status_code=201, response_model=s.NodeOut, tags=[module], name=f"create_{module}_{kind}")
     def create(body: s.NodeContent, p: can("content.node.create", module), services: ServicesDep,  # type: ignore[valid-type]
                rid: RequestId, response: Response) -> s.NodeOut:
-        return _create(services, p, rid, s.NodeIn(kind=kind, **body.model_dump()), response)  # type: ignore[arg-type]
+        return _create(services, p, rid, s.NodeIn(kind=kind, **body.model_dump()), response)
 
     @router.get(f"/{path}", response_model=NodePage, tags=[module], name=f"list_{module}_{kind}")
     def list_(p: can("content.node.read", module), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
@@ -119,7 +119,7 @@ def _wrapper(module: str, path: str, kind: str, child_kind: str | None, child_pa
             node = uow.nodes.get_root(parent)
         if node is None or node["root_id"] is None or node["kind"] not in (kind, child_kind):
             raise NotFound(f"no {kind} with id {node_id}")
-        data = s.NodeIn(kind=child_kind, parent_id=parent, **body.model_dump())  # type: ignore[arg-type]
+        data = s.NodeIn(kind=child_kind, parent_id=parent, **body.model_dump())
         return _create(services, p, rid, data, response)
 
     @router.get(f"/{path}/{{node_id}}/{child_path}", response_model=NodePage, tags=[module], name=f"list_{module}_{child_kind}")

@@ -27,7 +27,7 @@ class TenantIn(Strict):
     name: Name
     default_locale: LocaleField
     locales: Annotated[list[LocaleField], Field(max_length=50)] = []
-    modules: list[Module] = list(MODULES)  # type: ignore[assignment]
+    modules: list[Module] = ["content", "blog", "forum", "pages", "commerce", "flex", "index"]
     admin: AdminIn
 
 

@@ -1,0 +1,249 @@
+"""Rebuild throughput of the embedded pipeline: snapshot → core → both sinks, end to end.
+
+Generates ``--products`` products in one tenant with 3 locales (each product: 3
+translations, 2 variants with a German translation, prices in EUR and USD, 2 inventory
+levels, a category link and 2 tag links: 17 change events and 3 documents) with bulk
+SQL into a template database, then, per run, clones it and times
+``EmbeddedPipeline.start()`` on a fresh state directory: the embedded connector's
+snapshot, decoding, the projection core over SQLite state, the JSONB read tables and
+Tantivy. Reports events/s, documents/s, peak RSS, the runner's time per stage (the
+rest of the wall time is the connector reading the snapshot) and the load average, to
+``bench/results/pipeline_rebuild.json`` (``--small``: a few seconds, results in
+``pipeline_rebuild_small.json``).
+
+    .venv/bin/python -m bench.pipeline_rebuild                  # 20k products, 3 runs
+    .venv/bin/python -m bench.pipeline_rebuild --small          # smoke run
+    .venv/bin/python -m bench.pipeline_rebuild --profile out.prof   # cProfile of one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from migrations import runner
+from pipelines.runtime.metrics import PipelineMetrics
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from rustok.postgres import EmbeddedPostgres, drop_database, ensure_database
+
+RESULTS = Path(__file__).parent / "results"
+TENANT = UUID("01890000-0000-7000-8000-000000000001")
+LOCALES = ("en", "de", "ru")
+EVENTS_PER_PRODUCT = 17
+STAGES = ("decode", "project", "dead_letters", "sink:postgres", "sink:tantivy", "state_commit", "checkpoint")
+
+# Ids are md5-derived UUIDs so children can name their parents without a lookup.
+_CATALOG_SQL = """
+INSERT INTO tenants (id, slug, name, default_locale) VALUES (%(t)s, 'bench', 'Bench', 'en');
+INSERT INTO tenant_locales (id, tenant_id, locale, position)
+SELECT md5('loc' || l)::uuid, %(t)s, l, p - 1 FROM unnest(ARRAY['en', 'de', 'ru']) WITH ORDINALITY AS x(l, p);
+INSERT INTO commerce_categories (id, tenant_id, parent_id, handle, position)
+SELECT md5('cat' || i)::uuid, %(t)s, CASE WHEN i %% 4 = 0 THEN NULL ELSE md5('cat' || (i / 4) * 4)::uuid END,
+       'cat-' || i, i
+FROM generate_series(0, 19) i ORDER BY i %% 4 <> 0, i;
+INSERT INTO commerce_category_translations (id, tenant_id, category_id, locale, name)
+SELECT md5('cat' || i || l)::uuid, %(t)s, md5('cat' || i)::uuid, l, 'Category ' || i || ' ' || l
+FROM generate_series(0, 19) i, unnest(ARRAY['en', 'de', 'ru']) l;
+INSERT INTO commerce_tags (id, tenant_id, slug, name)
+SELECT md5('tag' || i)::uuid, %(t)s, 'tag-' || i, 'Tag ' || i FROM generate_series(0, 9) i;
+INSERT INTO commerce_products (id, tenant_id, handle, status, vendor, published_at)
+SELECT md5('p' || n)::uuid, %(t)s, 'product-' || n, 'published', 'Bench', now() FROM generate_series(1, %(n)s) n;
+INSERT INTO commerce_product_translations (id, tenant_id, product_id, locale, title, description)
+SELECT md5('pt' || n || l)::uuid, %(t)s, md5('p' || n)::uuid, l, 'Product ' || n || ' ' || l,
+       'A fine product number ' || n || ', washed linen for warm days'
+FROM generate_series(1, %(n)s) n, unnest(ARRAY['en', 'de', 'ru']) l;
+INSERT INTO commerce_variants (id, tenant_id, product_id, sku, options, position)
+SELECT md5('v' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, 'P' || n || '-' || s, jsonb_build_object('size', s),
+       CASE s WHEN 'M' THEN 0 ELSE 1 END
+FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
+INSERT INTO commerce_variant_translations (id, tenant_id, product_id, variant_id, locale, title)
+SELECT md5('vt' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, 'de', 'Produkt ' || n || ' ' || s
+FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
+INSERT INTO commerce_prices (id, tenant_id, product_id, variant_id, currency_code, amount)
+SELECT md5('pr' || n || s || c)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, c,
+       (CASE c WHEN 'EUR' THEN 1000 ELSE 1200 END) + n %% 500 + (CASE s WHEN 'M' THEN 0 ELSE 100 END)
+FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s, unnest(ARRAY['EUR', 'USD']) c;
+INSERT INTO commerce_inventory_levels (id, tenant_id, product_id, variant_id, location, stocked_quantity)
+SELECT md5('inv' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, 'default', n %% 7
+FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
+INSERT INTO commerce_product_categories (id, tenant_id, product_id, category_id, position)
+SELECT md5('pc' || n)::uuid, %(t)s, md5('p' || n)::uuid, md5('cat' || n %% 20)::uuid, 0
+FROM generate_series(1, %(n)s) n;
+INSERT INTO commerce_product_tags (id, tenant_id, product_id, tag_id)
+SELECT md5('ptag' || n || k)::uuid, %(t)s, md5('p' || n)::uuid, md5('tag' || (n + k) %% 10)::uuid
+FROM generate_series(1, %(n)s) n, unnest(ARRAY[0, 3]) k;
+"""
+
+
+def generate_catalog(database_url: str, products: int) -> None:
+    """Insert the bench tenant and ``products`` products (17 rows each) in one transaction."""
+    # Client-side binding: several statements in one round trip.
+    with psycopg.connect(database_url, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute(_CATALOG_SQL, {"t": TENANT, "n": products})  # type: ignore[arg-type]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+@contextmanager
+def bench_server(work: Path, port: int) -> Iterator[str]:
+    """A throwaway embedded PostgreSQL; yields the admin URL (database ``postgres``)."""
+    server = EmbeddedPostgres(work / "pg", preferred_port=port)
+    info = server.start()
+    try:
+        yield info.url("postgres")
+    finally:
+        server.destroy()
+
+
+def admin_url_of(database_url: str) -> str:
+    return database_url.rsplit("/", 1)[0] + "/postgres"
+
+
+def clone(admin_url: str, template: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_slot(database_url: str, slot: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                     (slot,))
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def stage_split(metrics: PipelineMetrics, wall: float) -> dict[str, float]:
+    """Seconds per runner stage; ``connector`` is the rest (reading and converting the snapshot)."""
+    stages = {stage: round(metrics.stage_seconds(stage), 3) for stage in STAGES}
+    stages["connector_and_other"] = round(max(0.0, wall - sum(stages.values())), 3)
+    return stages
+
+
+def read_model_counts(database_url: str) -> tuple[int, int]:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT (SELECT count(*) FROM index_products), (SELECT count(*) FROM commerce_products)"
+                           ).fetchone()
+    assert row is not None
+    return int(str(row[0])), int(str(row[1]))
+
+
+def run_once(database_url: str, state_dir: Path, slot: str, profile: Path | None = None) -> dict[str, Any]:
+    """Time one rebuild from a fresh state directory; check every product reached the read table."""
+    shutil.rmtree(state_dir, ignore_errors=True)
+    pipeline = EmbeddedPipeline(PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=slot))
+    load_before = load_average()
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    pipeline.start()
+    if profiler:
+        profiler.disable()
+    wall = time.perf_counter() - started
+    stop_started = time.perf_counter()
+    pipeline.stop()
+    stop_seconds = time.perf_counter() - stop_started
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    documents, products = read_model_counts(database_url)
+    if documents != products * len(LOCALES):
+        raise SystemExit(f"read model incomplete: {documents} documents for {products} products")
+    events = int(pipeline.metrics.events("source"))
+    return {
+        "seconds": round(wall, 3),
+        "events": events,
+        "documents": documents,
+        "events_per_second": round(events / wall),
+        "documents_per_second": round(documents / wall),
+        "stop_seconds": round(stop_seconds, 3),
+        "stages_seconds": stage_split(pipeline.metrics, wall),
+        "peak_rss_mb_so_far": peak_rss_mb(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    }
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "median_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+        "median_events_per_second": round(statistics.median(r["events_per_second"] for r in runs)),
+        "median_documents_per_second": round(statistics.median(r["documents_per_second"] for r in runs)),
+        "best_events_per_second": max(r["events_per_second"] for r in runs),
+    }
+
+
+def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path | None) -> dict[str, Any]:
+    ensure_database(admin_url, "bench_template")
+    template = admin_url.rsplit("/", 1)[0] + "/bench_template"
+    runner.upgrade(template)
+    started = time.perf_counter()
+    generate_catalog(template, products)
+    generated = time.perf_counter() - started
+    results = []
+    for i in range(runs):
+        url = clone(admin_url, "bench_template", f"bench_run_{i}")
+        slot = f"bench_rebuild_{i}"
+        try:
+            results.append(run_once(url, work / f"state-{i}", slot, profile if i == 0 else None))
+        finally:
+            drop_slot(url, slot)
+            drop_database(admin_url, f"bench_run_{i}")
+        print(json.dumps(results[-1]), flush=True)
+    return {"generate_seconds": round(generated, 3), "runs": results, **summarize(results)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", action="store_true", help="300 products, one run (a smoke test)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the first run's start() here")
+    parser.add_argument("--port", type=int, default=55871)
+    parser.add_argument("--label", default="", help="a note stored with the results (e.g. the commit measured)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    products, runs = (300, 1) if args.small else (args.products, args.runs)
+    out = args.out or RESULTS / ("pipeline_rebuild_small.json" if args.small else "pipeline_rebuild.json")
+    work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-"))
+    try:
+        with bench_server(work, args.port) as admin_url:
+            measured = measure(admin_url, work, products, runs, args.profile)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report = {
+        "benchmark": "pipeline_rebuild", "label": args.label, "products": products,
+        "locales": len(LOCALES), "events_per_product": EVENTS_PER_PRODUCT,
+        "target_events_per_second": 20_000,
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
+        "peak_rss_mb": peak_rss_mb(), **measured,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
