@@ -56,10 +56,10 @@ class FaustStateStore:
         rows: a mapping of row key → encoded row (a Faust ``Table`` in the worker, a
             dict in unit tests); read once, on first use, so a Faust table is only read
             after its recovery.
-        marks: a mapping of mark name → integer.
+        marks: a mapping of mark name → integer as JSON.
     """
 
-    def __init__(self, rows: MutableMapping[str, bytes], marks: MutableMapping[str, int]) -> None:
+    def __init__(self, rows: MutableMapping[str, bytes], marks: MutableMapping[str, bytes]) -> None:
         self._rows = rows
         self._marks = marks
         self._memory: InMemoryStateStore | None = None
@@ -78,7 +78,7 @@ class FaustStateStore:
             for key, blob in list(self._rows.items()):
                 memory.put(key, decode_row(blob))
             for name, value in list(self._marks.items()):
-                memory.set_mark(name, int(value))
+                memory.set_mark(name, int(orjson.loads(value)))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise StateStoreError(f"cannot load the state tables: {exc}") from exc
         log.info("state loaded from tables", extra={"rows": len(memory)})
@@ -114,7 +114,7 @@ class FaustStateStore:
         for name in sorted(self._dirty_marks):
             value = memory.mark(name)
             assert value is not None
-            self._marks[name] = value
+            self._marks[name] = orjson.dumps(value)
         log.debug("state committed", extra={"rows": len(self._dirty_rows), "marks": len(self._dirty_marks)})
         self._dirty_rows.clear()
         self._dirty_marks.clear()

@@ -30,7 +30,7 @@ from typing import Any, cast
 import faust
 from faust.types import EventT, StreamT
 from faust.streams import Stream
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from pipelines.runtime.checkpoints import PostgresCheckpoints
 from pipelines.runtime.metrics import PipelineMetrics
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 EXIT_BATCH_FAILED = 70
 SINK_RETRIES = 30
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
 def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.TopicT:
@@ -69,6 +70,18 @@ def _die(stage: str, exc: BaseException) -> None:
     os._exit(EXIT_BATCH_FAILED)
 
 
+class PartitionZeroTable(faust.Table):  # type: ignore[type-arg]
+    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``).
+
+    Faust's default takes the partition of the event being processed, which a batch
+    from ``take_events`` does not have; its key partitioner needs producer metadata of
+    the changelog topic, which it may not have fetched yet.
+    """
+
+    def partition_for_key(self, key: Any) -> int:
+        return 0
+
+
 class FaustPipeline:
     """Everything the agents use, built once per worker process."""
 
@@ -81,10 +94,10 @@ class FaustPipeline:
             broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
         )
         self.metrics = PipelineMetrics(settings.pipeline)
-        self.rows = self.app.Table("rows", key_type=str, value_type=bytes, partitions=1,
-                                   use_partitioner=True)
-        self.marks = self.app.Table("marks", key_type=str, value_type=int, partitions=1,
-                                    use_partitioner=True)
+        self.rows = PartitionZeroTable(self.app, name="rows", key_type=str, value_type=bytes, partitions=1)
+        self.marks = PartitionZeroTable(self.app, name="marks", key_type=str, value_type=bytes, partitions=1)
+        self.app.tables.add(self.rows)
+        self.app.tables.add(self.marks)
         self.store = FaustStateStore(self.rows, self.marks)
         self.project_stage = ProjectStage(self.store, settings.pipeline, settings.topic_prefix)
         self.project_progress = Progress()
@@ -94,10 +107,19 @@ class FaustPipeline:
         self.docs_in = _raw_topic(self.app, list(settings.docs_topics.values()), compacting=True)
         self.dlq = _raw_topic(self.app, [settings.dlq_topic])
         self._index_stage: IndexStage | None = None
+        self._declared = False
 
     # -- stage 1 -------------------------------------------------------------------------
 
+    async def declare(self) -> None:
+        """Create the topics this worker writes (an agent only declares the ones it reads)."""
+        if not self._declared:
+            for topic in (self.dlq, *self.docs.values()):
+                await topic.maybe_declare()
+            self._declared = True
+
     async def project(self, events: Sequence[EventT[bytes]]) -> None:
+        await self.declare()
         batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
         out = self.project_stage.process(batch)
         sent: list[Awaitable[Any]] = []
@@ -151,6 +173,7 @@ class FaustPipeline:
         else:
             raise RuntimeError(f"sinks still failing after {SINK_RETRIES} attempts")
         if out.dead:
+            await self.declare()
             await self._drain([await self.dlq.send(key=None, value=encode_dead_letter(letter, origin))
                                for letter, origin in out.dead])
         for event in events:
@@ -202,7 +225,8 @@ def build_app(settings: FaustSettings) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type, and CONTENT_TYPE_LATEST has one.
+        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE)
 
     app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
     return app

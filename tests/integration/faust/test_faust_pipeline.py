@@ -147,8 +147,6 @@ def test_a_malformed_event_goes_to_the_dlq_with_its_reason_and_the_stream_goes_o
                      " AND locale = 'en'", (demo.demo_id("product", "ceramic-mug"),))
     wait_for(lambda: (_product_doc(module_database_url, "ceramic-mug") or {}).get("title") == "After The Bad Event",
              30, "a change after the bad events is projected")
-    letters = wait_for(lambda: [v for _, v in read_topic(bootstrap, dlq_topic(prefix=debezium.prefix))
-                                if v["topic"] == topic] if True else [], 30, "dead letters on the DLQ topic")
     wait_for(lambda: len([v for _, v in read_topic(bootstrap, dlq_topic(prefix=debezium.prefix))
                           if v["topic"] == topic]) >= 2, 30, "both dead letters")
     letters = [v for _, v in read_topic(bootstrap, dlq_topic(prefix=debezium.prefix)) if v["topic"] == topic]
