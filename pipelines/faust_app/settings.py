@@ -37,6 +37,8 @@ class FaustSettings(BaseSettings):
     batch_size, batch_within: micro-batch bounds for ``stream.take``.
     checkpoint_interval: seconds between checkpoint rounds.
     commit_interval: seconds between Kafka offset commits.
+    session_timeout: seconds before the group gives a silent (killed) worker's partitions
+        to a restarted one; the broker's minimum is 6.
     """
 
     model_config = SettingsConfigDict(env_prefix="RUSTOK_FAUST_", frozen=True, extra="ignore")
@@ -55,6 +57,7 @@ class FaustSettings(BaseSettings):
     batch_within: float = Field(default=0.05, gt=0)
     checkpoint_interval: float = Field(default=0.2, gt=0)
     commit_interval: float = Field(default=0.5, gt=0)
+    session_timeout: float = Field(default=10.0, ge=6.0)
 
     @property
     def source_topics(self) -> tuple[str, ...]:

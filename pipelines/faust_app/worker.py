@@ -92,6 +92,7 @@ class FaustPipeline:
             topic_partitions=1, topic_replication_factor=1, table_standby_replicas=0,
             web_host="127.0.0.1", web_port=settings.web_port, consumer_auto_offset_reset="earliest",
             broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
+            broker_session_timeout=settings.session_timeout, broker_heartbeat_interval=1.0,
         )
         self.metrics = PipelineMetrics(settings.pipeline)
         self.rows = PartitionZeroTable(self.app, name="rows", key_type=str, value_type=bytes, partitions=1)
