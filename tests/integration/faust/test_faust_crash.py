@@ -9,6 +9,7 @@ Documents are compared without their ``version`` field, in both sinks.
 from __future__ import annotations
 
 import random
+import re
 import time
 from pathlib import Path
 
@@ -38,6 +39,17 @@ def _worker(kafka_runtime: KafkaRuntime, url: str, debezium: Debezium, folder: P
     })
 
 
+def _processing(worker: Worker) -> bool:
+    """True once this life of the worker has projected changes (its own counters start at zero)."""
+    assert worker.alive(), worker.log_tail()
+    try:
+        text = worker.metrics()
+    except OSError:
+        return False  # the web server is not up yet
+    match = re.search(r'rustok_pipeline_events_total\{pipeline="faust",stage="sink"\} ([0-9.e+]+)', text)
+    return match is not None and float(match.group(1)) > 0
+
+
 def _token(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return wal_position(conn)
@@ -54,11 +66,13 @@ def test_after_kill_9_at_random_moments_the_read_model_equals_a_clean_rebuild(
     with Churn(url, rate=40) as churn:
         live.start()
         for _ in range(KILLS):
-            time.sleep(moments.uniform(3.0, 7.0))
+            wait_for(lambda: _processing(live), 90, "the worker processing changes")
+            time.sleep(moments.uniform(0.2, 2.0))  # somewhere in the middle of batches and commits
             assert live.alive(), live.log_tail()
             live.kill()
             live.start()
-        time.sleep(2.0)
+        wait_for(lambda: _processing(live), 90, "the worker processing changes")
+        time.sleep(1.0)
     assert churn.writes > 300
     token = _token(url)
     try:
