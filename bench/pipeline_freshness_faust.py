@@ -1,0 +1,180 @@
+"""Commit → visible in the JSONB read table, through Debezium on Kafka Connect and the Faust worker.
+
+Starts its own PostgreSQL (TCP), Kafka broker and Kafka Connect (``KafkaRuntime``), a
+catalogue of ``--products`` products (``bench.pipeline_rebuild``'s generator),
+Debezium, and ``faust -A pipelines.app worker`` as a subprocess. When the snapshot is
+in the read table, a writer commits ``--rate`` transactions per second for
+``--duration`` seconds, open loop, each setting one product's English title to a
+unique marker ``fresh-<i>`` (product ``i % products``). A poller reads the marker
+titles of ``index_products`` every ``--poll`` seconds; marker ``i`` is visible at the
+first poll that shows its product at marker ``i`` or a later one (later writes
+supersede it). Freshness = that poll's time − the writer's commit time.
+
+    .venv/bin/python -m bench.pipeline_freshness_faust              # 200 writes/s for 20 s
+    .venv/bin/python -m bench.pipeline_freshness_faust --duration 5
+
+Writes p50/p95/p99/max to ``bench/results/pipeline_freshness_faust.json``. The poll
+interval adds up to one interval to each sample (on average half).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.pipeline_freshness import MARKER, percentile, write_steadily
+from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalog, load_average
+from connectors.kafka_runtime import KafkaRuntime, install_jars
+from migrations import runner
+from rustok.postgres import ensure_database
+from tests.integration.faust.harness import Debezium, Worker, create_source_topics, wait_for
+
+_SEQ = re.compile(rf"^{MARKER}(\d+)$")
+
+
+class Poller:
+    """Reads marker titles every ``interval`` seconds; keeps, per product, when each newer marker appeared."""
+
+    def __init__(self, database_url: str, interval: float) -> None:
+        self._url, self._interval = database_url, interval
+        self.history: dict[str, list[tuple[int, float]]] = {}  # product → [(seq, first seen)], seq ascending
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                rows = conn.execute("SELECT product_id::text, document->>'title' FROM index_products"
+                                    " WHERE locale = 'en' AND document->>'title' LIKE %s", (MARKER + "%",)).fetchall()
+                now = time.time()
+                for product, title in rows:
+                    match = _SEQ.match(str(title))
+                    seen = self.history.setdefault(product, [])
+                    if match and (not seen or int(match.group(1)) > seen[-1][0]):
+                        seen.append((int(match.group(1)), now))
+                time.sleep(self._interval)
+
+    def visible_at(self, product: str, seq: int) -> float | None:
+        seen = self.history.get(product, [])
+        index = bisect.bisect_left([s for s, _ in seen], seq)
+        return seen[index][1] if index < len(seen) else None
+
+
+def _product_ids(database_url: str, products: int) -> dict[int, str]:
+    """Product number → id (the generator derives ids as ``md5('p' || n)::uuid``)."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT n, md5('p' || n)::uuid::text FROM generate_series(1, %s) n", (products,)).fetchall()
+    return {int(n): str(pid) for n, pid in rows}
+
+
+def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
+            poll: float) -> dict[str, Any]:
+    debezium = Debezium(runtime.connect_url, url, "benchfaust", "bench_faust_slot", "bench-faust")
+    create_source_topics(runtime.bootstrap_servers, debezium.prefix)
+    debezium.register()
+    worker = Worker(work / "worker", {
+        "broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
+        "index_dir": str(work / "index"), "app_id": "bench-faust", "slot_name": debezium.slot, "index_version": "1",
+    })
+    worker.start()
+    try:
+        wait_for(lambda: _count(url) >= products * 3, 300, "the snapshot in the read table", interval=0.5)
+        ids = _product_ids(url, products)
+        load_before = load_average()
+        with Poller(url, poll) as poller:
+            started = time.perf_counter()
+            committed = write_steadily(url, products, rate, duration)
+            write_seconds = time.perf_counter() - started
+            last = {i % products: i for i in range(len(committed))}
+            wait_for(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60,
+                     "the last write of every product visible", interval=0.2)
+        assert worker.alive(), worker.log_tail()
+        metrics = worker.metrics()
+    finally:
+        worker.stop()
+        debezium.delete()
+    latencies = []
+    for marker, at in committed.items():
+        i = int(marker[len(MARKER):])
+        seen = poller.visible_at(ids[i % products + 1], i)
+        if seen is not None:
+            latencies.append(max(0.0, seen - at))
+    return {
+        "writes": len(committed), "achieved_writes_per_second": round(len(committed) / write_seconds, 1),
+        "observed": len(latencies), "never_visible": len(committed) - len(latencies),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1),
+        "worker_freshness_histogram": [line for line in metrics.splitlines()
+                                       if line.startswith("rustok_pipeline_freshness_seconds_")],
+        "load_average_before": load_before, "load_average_after": load_average(),
+    }
+
+
+def _count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM index_products").fetchone()
+    return int(row[0]) if row else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--products", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=200.0, help="write transactions per second")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of writes")
+    parser.add_argument("--poll", type=float, default=0.02, help="seconds between read-table polls")
+    parser.add_argument("--port", type=int, default=55874)
+    parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_freshness_faust.json")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="rustok-bench-faust-"))
+    runtime = KafkaRuntime(work / "kafka", install_jars())
+    try:
+        runtime.up()
+        with bench_server(work, args.port) as admin_url:
+            base = admin_url.rsplit("/", 1)[0]
+            ensure_database(admin_url, "bench_template")
+            runner.upgrade(base + "/bench_template")
+            generate_catalog(base + "/bench_template", args.products)
+            url = clone(admin_url, "bench_template", "bench_freshness_faust")
+            measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll)
+    finally:
+        runtime.down()
+        shutil.rmtree(work, ignore_errors=True)
+    report = {
+        "benchmark": "pipeline_freshness_faust", "products": args.products, "target_rate": args.rate,
+        "duration_seconds": args.duration, "poll_seconds": args.poll, "target_p99_ms": 2000,
+        "measured": "writer's commit (wall clock after COMMIT returned) to the first poll of index_products showing it",
+        "path": "PostgreSQL → Debezium 3.2.7 on Kafka Connect → Kafka → Faust project agent → docs topic → "
+                "Faust index agent → JSONB sink and Tantivy",
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
+        **measured,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
