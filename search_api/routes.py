@@ -44,6 +44,7 @@ PrincipalDep = Annotated[Principal, Depends(principal)]
 def _params(request: Request, drop: tuple[str, ...] = ()) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
+        _no_nul(key, value)
         if key not in drop:
             params.setdefault(key, []).append(value)
     return params
@@ -168,7 +169,7 @@ def _scalar(path: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
-        return str(value)
+        return _no_nul(path, str(value))
     raise InvalidQuery.at(path, "expected a string, number or boolean")
 
 
@@ -176,7 +177,15 @@ def _only(request: Request, *names: str) -> Params:
     return {k: v for k, v in _params(request).items() if k in names}
 
 
+def _no_nul(path: str, value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no handle, word or tag contains one.
+    if "\x00" in value or "\x00" in path:
+        raise InvalidQuery.at(path.replace("\x00", ""), "contains a NUL character")
+    return value
+
+
 def _bounded(name: str, value: str) -> str:
+    _no_nul(name, value)
     if not value or len(value) > 128:
         raise InvalidQuery.at(name, "must be 1 to 128 characters")
     return value
