@@ -7,6 +7,9 @@
 * ``rustok_pipeline_applied_lsn{pipeline}``: the checkpointed position.
 * ``rustok_pipeline_freshness_seconds{pipeline}``: commit time → visible in every sink.
 * ``rustok_pipeline_flush_seconds{pipeline, sink}``: how long each sink's flush took.
+* ``rustok_pipeline_stage_seconds_total{pipeline, stage}``: time the runner spent per
+  stage of its flushes (decode, project, dead_letters, sinks, state_commit, checkpoint),
+  so a slow pipeline shows where its time goes.
 
 Metrics live in a registry passed in (the default one for servers), so tests and
 several runners in one process do not collide.
@@ -32,6 +35,8 @@ class PipelineMetrics:
                                     ["pipeline"], buckets=FRESHNESS_BUCKETS, registry=self.registry)
         self._flush = Histogram("rustok_pipeline_flush_seconds", "Sink flush duration", ["pipeline", "sink"],
                                 registry=self.registry)
+        self._stage = Counter("rustok_pipeline_stage_seconds", "Runner time per stage", ["pipeline", "stage"],
+                              registry=self.registry)
 
     def count(self, stage: str, n: int = 1) -> None:
         if n:
@@ -47,6 +52,15 @@ class PipelineMetrics:
 
     def flushed(self, sink: str, seconds: float) -> None:
         self._flush.labels(self.pipeline, sink).observe(seconds)
+
+    def timed(self, stage: str, seconds: float) -> None:
+        self._stage.labels(self.pipeline, stage).inc(max(0.0, seconds))
+
+    def stage_seconds(self, stage: str) -> float:
+        """Total time spent in a runner stage so far."""
+        value = self.registry.get_sample_value("rustok_pipeline_stage_seconds_total",
+                                               {"pipeline": self.pipeline, "stage": stage})
+        return value or 0.0
 
     def events(self, stage: str) -> float:
         """Current count of a stage (for status output and tests)."""
