@@ -54,15 +54,27 @@ def build(root: RootKey, store: StateStore, lookup: Lookup | None = None) -> Roo
     return RootDocuments(root=root, version=version, documents=documents)
 
 
-@dataclass(frozen=True, slots=True)
-class _Touch:
-    events: list[int]
+@dataclass(slots=True)
+class Touch:
+    """What reached one root since it was last built: the events remembered for error
+    reports, the newest LSN among them and the commit time of the newest streamed one."""
+
+    events: list[ChangeEvent]
     newest_lsn: int
     committed_ms: int | None
 
 
+Touched = dict[RootKey, Touch]
+"""Roots waiting to be built, in the order they were first touched."""
+
+
 class Projector:
     """Applies batches of change events to ``store`` and builds the touched roots.
+
+    ``process`` does both for one batch. A runtime that wants to apply several batches
+    before building (a snapshot, where every table touches every root again) calls
+    ``apply_batch`` per batch into one :data:`Touched` and ``build_touched`` at the end,
+    so each root is built once instead of once per table.
 
     Parameters:
         store: the state store (the runtime commits it at checkpoints).
@@ -79,13 +91,49 @@ class Projector:
         touched. ``self.invalid`` then lists the events of this batch that were not
         applied or whose roots could not be built.
         """
+        touched: Touched = {}
+        self.apply_batch(events, touched)
+        rejected = self.invalid
+        emissions = self.build_touched(touched)
+        self.invalid = rejected + self.invalid
+        return emissions
+
+    def apply_batch(self, events: Iterable[ChangeEvent], touched: Touched, remember: int | None = None) -> None:
+        """Apply ``events`` in order, adding the roots they reach to ``touched``.
+
+        ``remember`` bounds the events kept per root for error reports (the newest
+        ones); None keeps all. ``self.invalid`` then lists the events not applied.
+        """
         self.invalid = []
-        batch = list(events)
-        touched: dict[RootKey, _Touch] = {}
-        for index, event in enumerate(batch):
-            for root in self._apply(event):
-                _record(touched, root, index, event)
-        return self._build_all(batch, touched)
+        apply_one = self._apply
+        for event in events:
+            roots = apply_one(event)
+            if roots:
+                _record(touched, roots, event, remember)
+
+    def build_touched(self, touched: Touched) -> list[RootDocuments]:
+        """Build every root of ``touched`` once, in order.
+
+        ``self.invalid`` then lists the remembered events of roots that could not be built.
+        """
+        self.invalid = []
+        lookup = Lookup(self.store)
+        emissions = []
+        for root, touch in touched.items():
+            try:
+                emission = build(root, self.store, lookup)
+            except StateStoreError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — see _apply
+                log.exception("building a root failed", extra={"tenant": str(root.tenant_id), "root": str(root.id)})
+                for event in touch.events:
+                    self._reject(InvalidEvent(event, f"building {root.doc_type} {root.id} failed: {exc!r}"))
+                continue
+            if touch.committed_ms is not None:
+                committed = datetime.fromtimestamp(touch.committed_ms / 1000, tz=UTC)
+                emission = RootDocuments(emission.root, emission.version, emission.documents, committed)
+            emissions.append(emission)
+        return emissions
 
     def _apply(self, event: ChangeEvent) -> set[RootKey]:
         try:
@@ -104,35 +152,20 @@ class Projector:
                                                   "reason": error.reason})
         self.invalid.append(error)
 
-    def _build_all(self, batch: list[ChangeEvent], touched: dict[RootKey, _Touch]) -> list[RootDocuments]:
-        lookup = Lookup(self.store)
-        emissions = []
-        for root, touch in touched.items():
-            try:
-                emission = build(root, self.store, lookup)
-            except StateStoreError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — see _apply
-                log.exception("building a root failed", extra={"tenant": str(root.tenant_id), "root": str(root.id)})
-                for index in touch.events:
-                    self._reject(InvalidEvent(batch[index], f"building {root.doc_type} {root.id} failed: {exc!r}"))
-                continue
-            if touch.committed_ms is not None:
-                committed = datetime.fromtimestamp(touch.committed_ms / 1000, tz=UTC)
-                emission = RootDocuments(emission.root, emission.version, emission.documents, committed)
-            emissions.append(emission)
-        return emissions
 
-
-def _record(touched: dict[RootKey, _Touch], root: RootKey, index: int, event: ChangeEvent) -> None:
-    lsn = event.source.lsn or 0
-    committed = None if event.source.is_snapshot else event.source.ts_ms
-    touch = touched.get(root)
-    if touch is None:
-        touched[root] = _Touch([index], lsn, committed)
-        return
-    touch.events.append(index)
-    if lsn >= touch.newest_lsn and committed is not None:
-        touched[root] = _Touch(touch.events, lsn, committed)
-    elif lsn > touch.newest_lsn:
-        touched[root] = _Touch(touch.events, lsn, touch.committed_ms)
+def _record(touched: Touched, roots: set[RootKey], event: ChangeEvent, remember: int | None) -> None:
+    source = event.source
+    lsn = source.lsn or 0
+    committed = None if source.is_snapshot else source.ts_ms
+    for root in roots:
+        touch = touched.get(root)
+        if touch is None:
+            touched[root] = Touch([event], lsn, committed)
+            continue
+        touch.events.append(event)
+        if remember is not None and len(touch.events) > remember:
+            del touch.events[0]
+        if lsn >= touch.newest_lsn and committed is not None:
+            touch.newest_lsn, touch.committed_ms = lsn, committed
+        elif lsn > touch.newest_lsn:
+            touch.newest_lsn = lsn

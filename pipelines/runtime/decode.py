@@ -60,3 +60,11 @@ def dead_letter(pipeline: str, stage: str, record: ChangeRecord, error: Exceptio
         error_type=type(error).__name__,
         source_lsn=record.lsn,
     )
+
+
+def record_of(event: ChangeEvent, topic_prefix: str) -> ChangeRecord:
+    """A record carrying ``event`` again, for a dead letter whose source record is gone
+    (an event of an earlier batch that was absorbed and built later)."""
+    value = event.model_dump(mode="json", by_alias=True)
+    topic = f"{topic_prefix}.{event.source.schema_name}.{event.table}"
+    return ChangeRecord(topic, None, value, event.source.lsn or 0, None)

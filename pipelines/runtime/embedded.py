@@ -13,6 +13,12 @@ flushes one micro-batch:
 5. only now is the batch's last commit LSN reported durable, so the connector confirms
    it to the server.
 
+A snapshot's batches complete nothing until its last record (the only one with a
+commit LSN), so their events are only applied to state (step 2 without building); the
+last batch then builds every root the snapshot touched once, ``emit_roots`` at a time,
+each slice written to every sink before steps 4 and 5. Building per batch would build
+each root once per table it has rows in.
+
 A crash anywhere replays from the last durable LSN. Replayed events are absorbed by
 versioned state and version-guarded sinks, and the core re-emits the roots they touch,
 so the read model ends equal to a clean rebuild.
@@ -23,7 +29,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -37,7 +45,7 @@ from pipelines.sinks.base import Sink
 
 from .checkpoints import PostgresCheckpoints
 from .dead_letters import DeadLetters
-from .decode import dead_letter, decode_records
+from .decode import Decoded, dead_letter, decode_records, record_of
 from .metrics import PipelineMetrics
 from .projection import Rejected
 
@@ -50,6 +58,14 @@ class Projection(Protocol):
     def position(self) -> int | None: ...
 
     def project(self, events: Sequence[ChangeEvent]) -> tuple[list[RootDocuments], list[Rejected]]: ...
+
+    def absorb(self, events: Sequence[ChangeEvent]) -> list[Rejected]:
+        """Apply events whose roots are built later, by :meth:`emit`."""
+
+    @property
+    def pending_roots(self) -> int: ...
+
+    def emit(self, max_roots: int) -> tuple[list[RootDocuments], list[Rejected]]: ...
 
     def commit(self, position: int | None) -> None:
         """Make the state absorbed so far, and ``position`` with it, durable."""
@@ -65,6 +81,8 @@ class RunnerConfig:
     topic_prefix: the connector's topic prefix.
     linger: seconds a delivered transaction may wait for others before a flush.
     max_batch_events: flush as soon as this many records are buffered.
+    emit_roots: roots built and written to the sinks at a time when a snapshot ends.
+    parallel_sinks: flush the sinks side by side (one thread each) instead of one by one.
     idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
     retry_interval: seconds between looks for dead letters queued for a retry.
     """
@@ -73,6 +91,8 @@ class RunnerConfig:
     topic_prefix: str = "rustok"
     linger: float = 0.05
     max_batch_events: int = 5000
+    emit_roots: int = 5000
+    parallel_sinks: bool = True
     idle_checkpoint_interval: float = 0.05
     retry_interval: float = 2.0
 
@@ -104,6 +124,9 @@ class EmbeddedRunner:
         self._applied = self._durable or 0
         self._idle_saved_at = 0.0
         self._retry_checked_at = 0.0
+        self._executor = (ThreadPoolExecutor(len(self._sinks), thread_name_prefix=f"{config.pipeline}-sink")
+                          if config.parallel_sinks and len(self._sinks) > 1 else None)
+        self._visible: list[Callable[[list[RootDocuments]], None]] = []
         if self._durable is None:
             projection.reset()
 
@@ -116,7 +139,11 @@ class EmbeddedRunner:
             if self._pending_since is None:
                 self._pending_since = self._clock()
             self._pending.extend(batch)
-            if len(self._pending) >= self.config.max_batch_events:
+            # The end of a snapshot builds every absorbed root: do it now, while the
+            # connector is still inside its snapshot, not after it started streaming
+            # (a long flush there leaves the stream unread past wal_sender_timeout).
+            ends_snapshot = self._projection.pending_roots > 0 and batch[-1].commit_lsn is not None
+            if ends_snapshot or len(self._pending) >= self.config.max_batch_events:
                 self.flush()
 
     def durable_lsn(self) -> int | None:
@@ -179,35 +206,115 @@ class EmbeddedRunner:
             records, self._pending, self._pending_since = self._pending, [], None
             if not records:
                 return
-            decoded = decode_records(records, self.config.pipeline, self.config.topic_prefix)
-            documents, rejected = self._projection.project(decoded.events)
-            pipeline = self.config.pipeline
-            dead = decoded.dead + [dead_letter(pipeline, r.stage, decoded.sources[r.index], r.error) for r in rejected]
-            self._dead_letters.add(dead)
-            self._write_sinks(documents)
+            with self._stage("decode"):
+                decoded = decode_records(records, self.config.pipeline, self.config.topic_prefix)
             commit = max((r.commit_lsn for r in records if r.commit_lsn is not None), default=None)
-            self._projection.commit(commit)
-            self._acknowledge(commit, records, len(decoded.events))
+            if commit is None:
+                # The middle of a snapshot: nothing completes here, so nothing has to be
+                # visible or durable yet; roots are built once, when the snapshot ends.
+                with self._stage("project"):
+                    rejected = self._projection.absorb(decoded.events)
+                self._store_dead(decoded, rejected)
+            elif self._projection.pending_roots == 0:
+                with self._stage("project"):
+                    documents, rejected = self._projection.project(decoded.events)
+                self._store_dead(decoded, rejected)
+                self._publish(documents)
+            else:
+                with self._stage("project"):
+                    rejected = self._projection.absorb(decoded.events)
+                self._store_dead(decoded, rejected)
+                self._emit_pending()
+            if commit is not None:
+                with self._stage("state_commit"):
+                    self._projection.commit(commit)
+                with self._stage("checkpoint"):
+                    self._acknowledge(commit, records, len(decoded.events))
             self.metrics.count("source", len(decoded.events))
-            self.metrics.count("sink", sum(len(d.documents) or 1 for d in documents))
-            self.metrics.count("dlq", len(dead))
-            self._observe_freshness(documents)
+
+    def on_visible(self, listener: Callable[[list[RootDocuments]], None]) -> None:
+        """Call ``listener`` with each batch of emissions once every sink has flushed it
+        (for freshness probes; it runs on the runner's thread, so it must be quick)."""
+        self._visible.append(listener)
 
     def close(self) -> None:
         with self._lock:
-            self.flush()
+            try:
+                self.flush()
+            finally:
+                if self._executor is not None:
+                    self._executor.shutdown()
+                    self._executor = None
             for sink in self._sinks:
                 sink.close()
             self._checkpoints.close()
 
     # -- internals -----------------------------------------------------------------------
 
+    def _emit_pending(self) -> None:
+        """Build the absorbed roots a slice at a time and write each slice to every sink."""
+        while self._projection.pending_roots:
+            with self._stage("project"):
+                documents, rejected = self._projection.emit(self.config.emit_roots)
+            self._store_dead(None, rejected)
+            self._publish(documents)
+
+    def _store_dead(self, decoded: Decoded | None, rejected: list[Rejected]) -> None:
+        pipeline, prefix = self.config.pipeline, self.config.topic_prefix
+        dead = list(decoded.dead) if decoded is not None else []
+        for r in rejected:
+            if decoded is not None and r.index >= 0:
+                source = decoded.sources[r.index]
+            else:
+                assert r.event is not None  # the projection names the event when the index is gone
+                source = record_of(r.event, prefix)
+            dead.append(dead_letter(pipeline, r.stage, source, r.error))
+        if dead:
+            with self._stage("dead_letters"):
+                self._dead_letters.add(dead)
+            self.metrics.count("dlq", len(dead))
+
+    def _publish(self, documents: list[RootDocuments]) -> None:
+        """Write ``documents`` to every sink, durably, and count them."""
+        if not documents:
+            return
+        self._write_sinks(documents)
+        self.metrics.count("sink", sum(len(d.documents) or 1 for d in documents))
+        self._observe_freshness(documents)
+        for listener in self._visible:
+            listener(documents)
+
     def _write_sinks(self, documents: list[RootDocuments]) -> None:
-        for sink in self._sinks:
-            started = time.perf_counter()
-            sink.write(documents)
-            sink.flush()
-            self.metrics.flushed(sink.name, time.perf_counter() - started)
+        """Every sink writes and flushes ``documents``; returns when all are durable.
+
+        The sinks run side by side: their I/O (the database's statements, Tantivy's
+        indexing threads and commit) overlaps, and each sink is still used by one
+        thread at a time. The first failure is raised once every sink has finished.
+        """
+        if self._executor is None:
+            for sink in self._sinks:
+                self._flush_sink(sink, documents)
+            return
+        futures = [self._executor.submit(self._flush_sink, sink, documents) for sink in self._sinks]
+        errors = [error for future in futures if (error := future.exception()) is not None]
+        if errors:
+            raise errors[0]
+
+    def _flush_sink(self, sink: Sink, documents: list[RootDocuments]) -> None:
+        started = time.perf_counter()
+        sink.write(documents)
+        sink.flush()
+        seconds = time.perf_counter() - started
+        self.metrics.flushed(sink.name, seconds)
+        self.metrics.timed(f"sink:{sink.name}", seconds)
+
+    @contextmanager
+    def _stage(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.metrics.timed(stage, time.perf_counter() - started)
 
     def _acknowledge(self, commit: int | None, records: list[ChangeRecord], events: int) -> None:
         if commit is None:

@@ -1,26 +1,44 @@
 """The projection core as the runners drive it: a Projector over a state store that also
-keeps the source position the state has absorbed, committed with the state itself."""
+keeps the source position the state has absorbed, committed with the state itself.
+
+Two ways to drive it:
+
+* ``project(events)`` applies one batch and builds every root it touched (streaming);
+* ``absorb(events)`` applies a batch and only remembers the roots it touched, then
+  ``emit(max_roots)`` builds them, a slice at a time. A snapshot arrives table by
+  table, so every table touches every root again: absorbing the whole snapshot and
+  emitting at its end builds each root once instead of once per table. Only the newest
+  event per deferred root is kept (for the dead letter if its build fails), so memory
+  grows with the roots, not with the events.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from contracts.envelope import ChangeEvent
 from pipelines.core import Projector
+from pipelines.core.projector import Touched
 from pipelines.model import RootDocuments
 from pipelines.state.port import StateStore
 
 POSITION_MARK = "runtime:source_position"
+REMEMBERED_EVENTS = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """An event the core refused: its index in the batch, the stage and the error."""
+    """An event the core refused: its index in the batch, the stage and the error.
+
+    ``index`` is -1 for an event of an earlier, absorbed batch; ``event`` is the event.
+    """
 
     index: int
     stage: str
     error: Exception
+    event: ChangeEvent | None = None
 
 
 class CoreProjection:
@@ -34,6 +52,8 @@ class CoreProjection:
         self._wipe = wipe_store
         self._store = open_store()
         self._projector = Projector(self._store)
+        self._pending: Touched = {}
+        self._batch_index: dict[int, int] = {}
 
     def position(self) -> int | None:
         """The source position (commit LSN) whose events the committed state holds."""
@@ -46,6 +66,27 @@ class CoreProjection:
                     if id(bad.event) in index_of]
         return emitted, rejected
 
+    def absorb(self, events: Sequence[ChangeEvent]) -> list[Rejected]:
+        """Apply ``events``; their roots wait for :meth:`emit`. Returns the events refused."""
+        self._batch_index = {id(event): i for i, event in enumerate(events)}
+        self._projector.apply_batch(events, self._pending, REMEMBERED_EVENTS)
+        return self._rejected()
+
+    @property
+    def pending_roots(self) -> int:
+        return len(self._pending)
+
+    def emit(self, max_roots: int) -> tuple[list[RootDocuments], list[Rejected]]:
+        """Build up to ``max_roots`` absorbed roots (the oldest first) and forget them."""
+        keys = list(islice(self._pending, max_roots))
+        chunk = {key: self._pending.pop(key) for key in keys}
+        emitted = self._projector.build_touched(chunk)
+        return emitted, self._rejected()
+
+    def _rejected(self) -> list[Rejected]:
+        index_of = self._batch_index
+        return [Rejected(index_of.get(id(bad.event), -1), "project", bad, bad.event) for bad in self._projector.invalid]
+
     def commit(self, position: int | None) -> None:
         if position is not None and position > (self.position() or 0):
             self._store.set_mark(POSITION_MARK, position)
@@ -56,6 +97,8 @@ class CoreProjection:
         self._wipe()
         self._store = self._open()
         self._projector = Projector(self._store)
+        self._pending = {}
+        self._batch_index = {}
 
     def close(self) -> None:
         self._store.close()

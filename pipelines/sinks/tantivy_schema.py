@@ -7,12 +7,13 @@ data (``register_analyzers`` only reads ``contracts.search_index.ANALYZERS``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import tantivy
 
-from contracts.search_index import ANALYZERS, Analyzer, FieldValue, IndexLayout, LayoutField
+from contracts.search_index import ANALYZERS, Analyzer, FieldKind, FieldValue, IndexLayout, LayoutField
 
 
 def build_analyzer(analyzer: Analyzer) -> tantivy.TextAnalyzer:
@@ -77,27 +78,44 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+Adder = Callable[[tantivy.Document, str, FieldValue], None]
+
+
+def _add_date(doc: tantivy.Document, name: str, value: FieldValue) -> None:
+    assert isinstance(value, datetime)
+    doc.add_date(name, _utc(value))
+
+
+_ADDERS: dict[FieldKind, Adder] = {
+    "facet": lambda doc, name, value: doc.add_facet(name, tantivy.Facet.from_string(str(value))),
+    "raw": lambda doc, name, value: doc.add_text(name, str(value)),
+    "text": lambda doc, name, value: doc.add_text(name, str(value)),
+    "integer": lambda doc, name, value: doc.add_integer(name, int(value)),  # type: ignore[arg-type]
+    "bool": lambda doc, name, value: doc.add_boolean(name, bool(value)),
+    "date": _add_date,
+    "bytes": lambda doc, name, value: doc.add_bytes(name, value if isinstance(value, bytes) else str(value).encode()),
+    "float": lambda doc, name, value: doc.add_float(name, float(value)),  # type: ignore[arg-type]
+    "json": lambda doc, name, value: doc.add_json(name, value),
+}
+# Field name → adder, per document type: resolved once, not per value.
+_FIELD_ADDERS: dict[str, dict[str, Adder]] = {}
+
+
+def _field_adders(layout: IndexLayout) -> dict[str, Adder]:
+    adders = _FIELD_ADDERS.get(layout.doc_type)
+    if adders is None:
+        adders = _FIELD_ADDERS[layout.doc_type] = {
+            f.name: _ADDERS[f.kind] for f in layout.concrete_fields()
+        }
+    return adders
+
+
 def to_tantivy(layout: IndexLayout, fields: dict[str, list[FieldValue]]) -> tantivy.Document:
     """A tantivy Document from ``contracts.search_index.document_fields`` output."""
     doc = tantivy.Document()
+    adders = _field_adders(layout)
     for name, values in fields.items():
-        kind = layout.kind_of(name)
+        add = adders.get(name) or _ADDERS[layout.kind_of(name)]
         for value in values:
-            if kind == "facet":
-                doc.add_facet(name, tantivy.Facet.from_string(str(value)))
-            elif kind in ("raw", "text"):
-                doc.add_text(name, str(value))
-            elif kind == "integer":
-                doc.add_integer(name, int(value))  # type: ignore[arg-type]
-            elif kind == "bool":
-                doc.add_boolean(name, bool(value))
-            elif kind == "date":
-                assert isinstance(value, datetime)
-                doc.add_date(name, _utc(value))
-            elif kind == "bytes":
-                doc.add_bytes(name, value if isinstance(value, bytes) else str(value).encode())
-            elif kind == "float":
-                doc.add_float(name, float(value))  # type: ignore[arg-type]
-            else:
-                doc.add_json(name, value)
+            add(doc, name, value)
     return doc

@@ -6,7 +6,8 @@ other processes open the directory themselves and see each commit.
 
 Version guard: before replacing a root, the sink looks up the root's stored version,
 first in a map of what it committed since it opened, else in the last commit (the
-``version`` fast field of the root's documents, or of its tombstone). An emission
+``version`` fast field of the root's documents, or of its tombstone) unless the index
+was empty when the sink opened it (only this writer can have added anything since). An emission
 older than that is skipped. Replacing is ``delete_documents_by_term(root_key)`` then
 adding the emitted documents; an empty emission leaves a tombstone marker (invisible
 to tenant-scoped queries) so a late older emission cannot resurrect the root.
@@ -46,6 +47,9 @@ class _Open:
     index: tantivy.Index
     writer: tantivy.IndexWriter
     committed: dict[str, int] = field(default_factory=dict)  # root_key → version, written since open
+    # Nothing was in the index when this writer took it (a fresh build): a root this sink has
+    # not written has no stored version, so the per-root lookup is skipped.
+    empty_at_open: bool = False
 
 
 class TantivySink:
@@ -112,7 +116,7 @@ class TantivySink:
                 raise SinkBackpressure(f"{doc_type} index is locked by another writer", LOCK_RETRY_SECONDS) from exc
             raise
         index.reload()
-        return _Open(layout, index, writer)
+        return _Open(layout, index, writer, empty_at_open=index.searcher().num_docs == 0)
 
     def _flush_one(self, opened: _Open, emissions: list[RootDocuments]) -> None:
         searcher = opened.index.searcher()
@@ -121,7 +125,7 @@ class TantivySink:
             for emission in emissions:
                 key = root_key(emission.root.tenant_id, emission.root.id)
                 stored = opened.committed.get(key)
-                if stored is None and searcher.num_docs:
+                if stored is None and not opened.empty_at_open and searcher.num_docs:
                     stored = _stored_version(opened.index, searcher, key)
                 if stored is not None and stored > emission.version:
                     self.stale_skipped += 1
