@@ -291,12 +291,13 @@ class EmbeddedRunner:
         indexing threads and commit) overlaps, and each sink is still used by one
         thread at a time. The first failure is raised once every sink has finished.
         """
-        if self._executor is None:
-            for sink in self._sinks:
-                self._flush_sink(sink, documents)
-            return
-        futures = [self._executor.submit(self._flush_sink, sink, documents) for sink in self._sinks]
-        errors = [error for future in futures if (error := future.exception()) is not None]
+        with self._stage("sinks"):
+            if self._executor is None:
+                for sink in self._sinks:
+                    self._flush_sink(sink, documents)
+                return
+            futures = [self._executor.submit(self._flush_sink, sink, documents) for sink in self._sinks]
+            errors = [error for future in futures if (error := future.exception()) is not None]
         if errors:
             raise errors[0]
 

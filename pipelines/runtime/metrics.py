@@ -8,7 +8,8 @@
 * ``rustok_pipeline_freshness_seconds{pipeline}``: commit time → visible in every sink.
 * ``rustok_pipeline_flush_seconds{pipeline, sink}``: how long each sink's flush took.
 * ``rustok_pipeline_stage_seconds_total{pipeline, stage}``: time the runner spent per
-  stage of its flushes (decode, project, dead_letters, sinks, state_commit, checkpoint),
+  stage of its flushes (decode, project, dead_letters, sinks, state_commit, checkpoint;
+  ``sink:<name>`` is each sink's own write+flush time, which overlap under ``sinks``),
   so a slow pipeline shows where its time goes.
 
 Metrics live in a registry passed in (the default one for servers), so tests and
