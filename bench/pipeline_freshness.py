@@ -4,9 +4,9 @@ Builds a catalogue of ``--products`` products (the generator of
 ``bench.pipeline_rebuild``), starts ``EmbeddedPipeline`` on it (snapshot), then a
 writer commits ``--rate`` small transactions per second for ``--duration`` seconds,
 open loop (each on its own schedule, so a slow pipeline cannot slow the writer down):
-each sets one product's English title to a unique marker. A probe sink, last in the
-pipeline's sink list, records when each marker's document was flushed: the runner
-flushes sinks in order, so at that moment the JSONB read table and Tantivy have both
+each sets one product's English title to a unique marker. A probe registered with the
+runner (``EmbeddedRunner.on_visible``) records when each marker's document had been
+flushed by every sink: at that moment the JSONB read table and Tantivy have both
 committed it. Freshness = probe flush time − the writer's commit time (wall clock,
 after COMMIT returned). Afterwards every marker is checked in ``index_products``.
 Writes p50/p95/p99/max to ``bench/results/pipeline_freshness.json``
@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ import psycopg
 
 from bench.pipeline_rebuild import (
     RESULTS,
+    SINK_STAGES,
+    STAGES,
     bench_server,
     clone,
     drop_slot,
@@ -47,41 +49,27 @@ from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.postgres import ensure_database
 
 MARKER = "fresh-"
+STAGE_NAMES = STAGES + SINK_STAGES
 
 
 class FreshnessProbe:
-    """A sink that notes when each marker title became visible in the sinks before it."""
-
-    name = "freshness-probe"
+    """Notes when each marker title became visible in every sink (a runner listener)."""
 
     def __init__(self) -> None:
-        self._pending: set[str] = set()
         self.seen: dict[str, float] = {}
-        self._lock = threading.Lock()
 
-    def setup(self) -> None:
-        return None
-
-    def write(self, batch: Sequence[RootDocuments]) -> None:
+    def visible(self, batch: list[RootDocuments]) -> None:
+        now = time.time()
         for emission in batch:
             for doc in emission.documents:
                 title = getattr(doc, "title", None)
                 if doc.locale == "en" and isinstance(title, str) and title.startswith(MARKER):
-                    self._pending.add(title)
-
-    def flush(self) -> None:
-        now = time.time()
-        with self._lock:
-            for marker in self._pending:
-                self.seen.setdefault(marker, now)
-        self._pending.clear()
-
-    def close(self) -> None:
-        return None
+                    self.seen.setdefault(title, now)
 
 
-def write_steadily(database_url: str, products: int, rate: float, duration: float) -> dict[str, float]:
-    """Commit ``rate`` marker updates per second, open loop; returns marker → commit time."""
+def write_steadily(database_url: str, products: int, rate: float, duration: float) -> tuple[dict[str, float], float]:
+    """Commit ``rate`` marker updates per second, open loop; returns marker → commit time
+    and the seconds the writes took."""
     committed: dict[str, float] = {}
     count = int(rate * duration)
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -95,7 +83,7 @@ def write_steadily(database_url: str, products: int, rate: float, duration: floa
             conn.execute("UPDATE commerce_product_translations SET title = %s WHERE id = md5(%s)::uuid",
                          (marker, f"pt{product}en"))
             committed[marker] = time.time()
-    return committed
+        return committed, time.monotonic() - started
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -114,20 +102,25 @@ def visible_markers(database_url: str) -> set[str]:
 def measure(database_url: str, state_dir: Path, products: int, rate: float, duration: float) -> dict[str, Any]:
     probe = FreshnessProbe()
     options = PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name="bench_freshness")
-    pipeline = EmbeddedPipeline(options, extra_sinks=[probe])
+    pipeline = EmbeddedPipeline(options)
     snapshot_started = time.perf_counter()
     pipeline.start()
     snapshot_seconds = time.perf_counter() - snapshot_started
+    assert pipeline.runner is not None
+    pipeline.runner.on_visible(probe.visible)
     load_before = load_average()
     try:
-        write_started = time.perf_counter()
-        committed = write_steadily(database_url, products, rate, duration)
-        write_seconds = time.perf_counter() - write_started
+        stages_before = {stage: pipeline.metrics.stage_seconds(stage) for stage in STAGE_NAMES}
+        # The writer is its own process, as the write API would be: sharing the pipeline's
+        # interpreter lock would slow both and blur what is measured.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            committed, write_seconds = pool.submit(write_steadily, database_url, products, rate, duration).result()
         deadline = time.monotonic() + 30
         while len(probe.seen) < len(committed) and time.monotonic() < deadline and pipeline.failed is None:
             time.sleep(0.05)
     finally:
         pipeline.stop()
+    stages = {stage: round(pipeline.metrics.stage_seconds(stage) - stages_before[stage], 3) for stage in STAGE_NAMES}
     latencies = [max(0.0, probe.seen[m] - t) for m, t in committed.items() if m in probe.seen]
     final_titles = visible_markers(database_url)
     last_per_product = {i % products: f"{MARKER}{i}" for i in range(len(committed))}
@@ -144,6 +137,7 @@ def measure(database_url: str, state_dir: Path, products: int, rate: float, dura
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
         "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1),
+        "runner_seconds_while_writing": stages,
         "load_average_before": load_before,
         "load_average_after": load_average(),
     }
