@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.rows import tuple_row
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
 from search_api.errors import BackendUnavailable
@@ -40,7 +41,10 @@ class Database:
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         try:
             fairy = self._pool.connect()
-        except (psycopg.OperationalError, TimeoutError) as error:
+        except PoolTimeout as error:
+            log.warning("read database pool exhausted", extra={"error": str(error)})
+            raise BackendUnavailable("the server is overloaded; retry shortly") from error
+        except psycopg.OperationalError as error:
             log.warning("read database unavailable", extra={"error": str(error)})
             raise BackendUnavailable("the read database is not reachable") from error
         try:
