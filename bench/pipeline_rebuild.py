@@ -122,10 +122,19 @@ def clone(admin_url: str, template: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_slot(database_url: str, slot: str) -> None:
+def drop_slot(database_url: str, slot: str, timeout: float = 30.0) -> None:
+    """Drop ``slot`` once its walsender has gone (it exits a moment after the connector closes)."""
+    deadline = time.monotonic() + timeout
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
-                     (slot,))
+        while True:
+            try:
+                conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                             "WHERE slot_name = %s", (slot,))
+                return
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def peak_rss_mb() -> float:

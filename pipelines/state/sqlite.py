@@ -96,8 +96,9 @@ class SqliteStateStore:
         if not self._dirty_rows and not self._dirty_marks:
             return
         # In key order: B-tree inserts then walk the pages once instead of jumping around.
+        # A generator, so a snapshot-sized commit never holds every encoded row at once.
         get = self._memory.get
-        rows = [(key, _encode(value)) for key in sorted(self._dirty_rows) if (value := get(key)) is not None]
+        rows = ((key, _encode(value)) for key in sorted(self._dirty_rows) if (value := get(key)) is not None)
         marks = [(name, mark) for name in self._dirty_marks if (mark := self._memory.mark(name)) is not None]
         try:
             self._db.execute("BEGIN IMMEDIATE")
