@@ -13,8 +13,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from rustok.health import PlatformHealth
+from rustok.observability import observe
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.serve import ServerThread, free_port, port_is_free
 from search_api.app import create_app as create_search_app
@@ -45,18 +48,23 @@ class LocalPlatform:
     options: PlatformOptions
     pipeline: EmbeddedPipeline | None = None
     servers: list[ServerThread] = field(default_factory=list)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def start(self) -> None:
         options = self.options
-        self.pipeline = EmbeddedPipeline(options.pipeline)
+        self.pipeline = EmbeddedPipeline(options.pipeline, registry=self.registry)
         self.pipeline.start()
         write = WriteApiSettings(database_url=SecretStr(options.database_url))
         search = SearchSettings(database_url=SecretStr(options.database_url),
                                 index_dir=options.pipeline.index_dir, pipeline_name=options.pipeline.pipeline)
+        health = PlatformHealth(options.database_url, options.pipeline, self.pipeline)
+        write_app = observe(create_write_app(write), "write-api", health.write_probes(), health.write_modules,
+                            self.registry)
+        search_app = observe(create_search_app(search), "search-api", health.search_probes(),
+                             health.search_modules, self.registry)
         self.servers = [
-            ServerThread("write API", create_write_app(write), options.host, _port(options.host, options.write_port)),
-            ServerThread("search API", create_search_app(search), options.host,
-                         _port(options.host, options.search_port)),
+            ServerThread("write API", write_app, options.host, _port(options.host, options.write_port)),
+            ServerThread("search API", search_app, options.host, _port(options.host, options.search_port)),
         ]
         for server in self.servers:
             server.start()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -57,11 +59,18 @@ class BodyLimit:
 
 
 def create_app(settings: WriteApiSettings) -> FastAPI:
-    app = FastAPI(title="RusToK write API", version="1.0.0",
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="RusToK write API", version="1.0.0", lifespan=lifespan,
                   description="Content teams' API: tenants, auth, content, commerce, Flex, bulk import.")
     app.state.services = Services(
         settings=settings,
-        engine=create_engine(settings),
+        engine=engine,
         codec=TokenCodec(settings.jwt_secret.get_secret_value(), settings.access_token_seconds, settings.refresh_token_seconds),
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
     )

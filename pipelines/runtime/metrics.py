@@ -34,6 +34,8 @@ class PipelineMetrics:
                               registry=self.registry)
         self._freshness = Histogram("rustok_pipeline_freshness_seconds", "Commit to visible in every sink",
                                     ["pipeline"], buckets=FRESHNESS_BUCKETS, registry=self.registry)
+        for labelled in (self._lag, self._applied, self._freshness):
+            labelled.labels(pipeline)  # exported from the start, not only once something happened
         self._flush = Histogram("rustok_pipeline_flush_seconds", "Sink flush duration", ["pipeline", "sink"],
                                 registry=self.registry)
         self._stage = Counter("rustok_pipeline_stage_seconds", "Runner time per stage", ["pipeline", "stage"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -15,6 +14,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from contracts.ids import InvalidId, parse_id
+from contracts.request_context import accept_request_id, current_request_id
 from write_api.adapters import identity
 from write_api.adapters.passwords import Passwords
 from write_api.adapters.tokens import TokenCodec
@@ -44,13 +44,11 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def get_request_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
-    if x_request_id and _REQUEST_ID.match(x_request_id):
-        return x_request_id
-    return uuid.uuid4().hex
+    """The id the HTTP edge gave this request (it also goes to the logs), else the header's or a new one."""
+    return current_request_id() or accept_request_id(x_request_id)
 
 
 RequestId = Annotated[str, Depends(get_request_id)]

@@ -8,14 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import warnings
-
 import pytest
 
-with warnings.catch_warnings():
-    # starlette 1.10 asks for httpx2 (not pinned); its TestClient still works on httpx 0.28.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from ulid import ULID
 

@@ -3,20 +3,14 @@ world of two tenants (A with one of everything, B empty) built through the API i
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from starlette.exceptions import StarletteDeprecationWarning
 
-with warnings.catch_warnings():
-    # Starlette 1.10 wants the `httpx2` package for its TestClient; the pinned set has httpx 0.28,
-    # which still works. Silenced here only, at import, so the suite's warnings-as-errors stays on.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from write_api.app import create_app

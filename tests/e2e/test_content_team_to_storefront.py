@@ -1,0 +1,100 @@
+"""A content team writes through the write API; a storefront sees it through the search
+API within a second, using the write's consistency token (read-your-writes)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from rustok import demo
+from tests.e2e.conftest import Running
+
+T_SHIRTS = str(demo.demo_id("category", "t-shirts"))
+
+
+def wrote(response: httpx.Response, status: int = 200) -> str:
+    assert response.status_code == status, response.text
+    token = response.headers["X-Consistency-Token"]
+    assert response.json()["consistency_token"] == token
+    return token
+
+
+def search(running: Running, token: str, **params: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    response = running.search.get("/v1/products/search", params={**params, "min_version": token})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["stale"] is False, f"not visible after {time.monotonic() - started:.2f}s"
+    return body
+
+
+def handles(body: dict[str, Any]) -> list[str]:
+    return [hit["document"]["handle"] for hit in body["hits"]]
+
+
+def create_scarf(running: Running) -> tuple[str, str]:
+    response = running.write.post("/v1/products", json={
+        "handle": "wool-scarf", "vendor": "Nordwind", "category_ids": [T_SHIRTS], "tags": ["new"],
+        "translations": [{"locale": "en", "title": "Merino Wool Scarf", "description": "Soft and warm."},
+                         {"locale": "de", "title": "Schal aus Merinowolle", "description": "Weich und warm."}],
+        "variants": [
+            {"sku": "SCARF-GREY", "options": {"color": "grey"}, "inventory": [{"stocked_quantity": 5}],
+             "prices": [{"currency_code": "EUR", "amount": 4900}, {"currency_code": "USD", "amount": 5400}]},
+            {"sku": "SCARF-RED", "options": {"color": "red"}, "inventory": [{"stocked_quantity": 0}],
+             "prices": [{"currency_code": "EUR", "amount": 5900}, {"currency_code": "USD", "amount": 6400}]},
+        ],
+    })
+    wrote(response, 201)
+    product_id = response.json()["id"]
+    return product_id, wrote(running.write.post(f"/v1/products/{product_id}/publish"))
+
+
+def test_a_published_product_is_found_in_both_locales_by_text_price_and_category_within_a_second(
+    running: Running,
+) -> None:
+    _, token = create_scarf(running)
+    started = time.monotonic()
+    english = search(running, token, q="wool scarf", locale="en")
+    assert time.monotonic() - started < 1.0
+    assert handles(english)[:1] == ["wool-scarf"]
+    german = search(running, token, q="merinowolle", locale="de")
+    assert handles(german) == ["wool-scarf"]
+    assert german["hits"][0]["document"]["title"] == "Schal aus Merinowolle"
+    in_range = search(running, token, q="scarf", locale="en", currency="EUR", price_min=4000, price_max=5000,
+                      category="apparel")
+    assert handles(in_range) == ["wool-scarf"]
+    assert handles(search(running, token, q="scarf", locale="en", currency="EUR", price_min=6000)) == []
+    assert handles(search(running, token, q="scarf", locale="en", category="mugs")) == []
+
+
+def test_an_update_an_unpublish_and_a_delete_reach_the_storefront(running: Running) -> None:
+    product_id, _ = create_scarf(running)
+    token = wrote(running.write.patch(f"/v1/products/{product_id}", json={"translations": [
+        {"locale": "en", "title": "Cashmere Scarf"}, {"locale": "de", "title": "Kaschmirschal"}]}))
+    assert handles(search(running, token, q="cashmere", locale="en")) == ["wool-scarf"]
+    assert handles(search(running, token, q="merino", locale="en")) == []
+    token = wrote(running.write.post(f"/v1/products/{product_id}/unpublish"))
+    assert handles(search(running, token, q="cashmere", locale="en")) == []
+    admin = {"Authorization": f"Bearer {running.access.search_admin_key}", }
+    drafts = running.search.get("/v1/products/search", headers=admin,
+                                params={"q": "cashmere", "locale": "en", "status": "draft", "min_version": token})
+    assert [h["document"]["handle"] for h in drafts.json()["hits"]] == ["wool-scarf"], drafts.text
+    token = wrote(running.write.delete(f"/v1/products/{product_id}"))
+    search(running, token, q="cashmere", locale="en")
+    gone = running.search.get("/v1/products/search", headers=admin,
+                              params={"q": "cashmere", "locale": "en", "status": "draft", "min_version": token})
+    assert gone.json()["hits"] == []
+    assert running.search.get("/v1/products/wool-scarf", params={"locale": "en"}).status_code == 404
+
+
+def test_a_category_rename_reaches_every_product_in_it(running: Running) -> None:
+    _, token = create_scarf(running)
+    apparel = str(demo.demo_id("category", "apparel"))
+    token = wrote(running.write.patch(f"/v1/categories/{apparel}", json={"translations": [
+        {"locale": "en", "name": "Garments"}, {"locale": "de", "name": "Bekleidung"}]}))
+    found = search(running, token, q="garments", locale="en")
+    assert "wool-scarf" in handles(found) and "linen-shirt" in handles(found)
+    scarf = running.search.get("/v1/products/wool-scarf", params={"locale": "de"}).json()["document"]
+    assert scarf["categories"][0]["path"][0] == "Bekleidung"
