@@ -7,8 +7,11 @@ their own filter (disjunctive facets).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from contracts.locale import text_search_config
 from search_api.backends.base import Scope
@@ -23,10 +26,11 @@ class Table:
     name: str
     id_column: str
     doc_type: str
+    facet_columns: tuple[str, ...] = ("document",)  # what the facet value expressions read
 
 
 PRODUCTS = Table("index_products", "product_id", "product")
-CONTENT = Table("index_content", "node_id", "content")
+CONTENT = Table("index_content", "node_id", "content", ("document", "kind"))
 
 # Newest: whole seconds of published_at, as Tantivy's date fast fields keep them.
 _NEWEST = "extract(epoch FROM date_trunc('second', (document->>'published_at')::timestamptz))::bigint"
@@ -58,9 +62,37 @@ class Where:
     def add(self, name: str, sql: str, params: list[Any]) -> None:
         self.clauses[name] = (sql, params)
 
-    def render(self, without: str | None = None) -> Clause:
-        parts = [(sql, params) for name, (sql, params) in self.clauses.items() if name != without]
+    def render(self, without: Collection[str] = ()) -> Clause:
+        parts = [(sql, params) for name, (sql, params) in self.clauses.items() if name not in without]
         return " AND ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def totals_and_facets_sql(table: Table, where: Where, facets: tuple[str, ...]) -> Clause:
+    """One statement, one pass over the rows, for the total and every facet's counts.
+
+    Rows are those matching every filter except the active filters of requested facets
+    (a facet's counts leave out its own filter); those filters become boolean columns.
+    The result rows are ``(-1, NULL, total)`` and ``(facet position, value, count)``.
+    """
+    own = [name for name in facets if name in where.clauses]
+    base_sql, base_params = where.render(without=own)
+    flags = [f"({where.clauses[name][0]}) AS f{i}" for i, name in enumerate(own)]
+    flag_params = [p for name in own for p in where.clauses[name][1]]
+
+    def all_flags(but: str | None = None) -> str:
+        return " AND ".join([f"f{i}" for i, name in enumerate(own) if name != but] or ["true"])
+
+    parts = [f"SELECT -1, NULL::text, count(*) FILTER (WHERE {all_flags()}) FROM base"]
+    params: list[Any] = [*flag_params, *base_params]
+    for position, name in enumerate(facets):
+        values_sql, values_params = facet_values_sql(table, name)
+        parts.append(f"SELECT {position}, v, count(*) FROM base, LATERAL {values_sql} AS f(v)"
+                     f" WHERE {all_flags(but=name)} GROUP BY v")
+        params += values_params
+    select = ", ".join([*table.facet_columns, *flags])
+    sql = (f"WITH base AS MATERIALIZED (SELECT {select} FROM {table.name} WHERE {base_sql}) "
+           + " UNION ALL ".join(parts))
+    return sql, params
 
 
 def scope_where(table: Table, scope: Scope) -> Where:
@@ -96,17 +128,18 @@ def request_where(table: Table, scope: Scope, request: SearchRequest) -> Where:
 def _product_filters(where: Where, request: SearchRequest) -> None:
     f = request.product_filters
     if f.categories:
-        where.add("category", "document->'category_handles' ?| %s", [list(f.categories)])
+        where.add(*_contains_any("category", [{"category_handles": [v]} for v in f.categories]))
     if f.tags:
-        where.add("tag", "document->'tag_slugs' ?| %s", [list(f.tags)])
+        where.add(*_contains_any("tag", [{"tag_slugs": [v]} for v in f.tags]))
     if f.vendors:
-        where.add("vendor", "document->>'vendor' = ANY(%s)", [list(f.vendors)])
+        where.add(*_contains_any("vendor", [{"vendor": v} for v in f.vendors]))
     if f.product_types:
-        where.add("product_type", "document->>'product_type' = ANY(%s)", [list(f.product_types)])
+        where.add(*_contains_any("product_type", [{"product_type": v} for v in f.product_types]))
     if f.in_stock is not None:
-        where.add("in_stock", "coalesce((document->>'in_stock')::boolean, false) = %s", [f.in_stock])
+        # A missing in_stock reads as false, so "not in stock" is the negation of containment.
+        where.add("in_stock", ("" if f.in_stock else "NOT ") + "document @> '{\"in_stock\": true}'::jsonb", [])
     for name, values in f.options:
-        where.add(OPTION_PREFIX + name, "document->'options'->%s ?| %s", [name, list(values)])
+        where.add(*_contains_any(OPTION_PREFIX + name, [{"options": {name: [v]}} for v in values]))
     currency = f.price.currency if f.price else request.currency
     if f.price is not None or request.sort in ("price_asc", "price_desc"):
         low = f.price.min if f.price and f.price.min is not None else 0
@@ -119,15 +152,21 @@ def _content_filters(where: Where, request: SearchRequest) -> None:
     if f.kinds:
         where.add("kind", "kind = ANY(%s)", [list(f.kinds)])
     if f.categories:
-        where.add("category", "document->'category'->>'slug' = ANY(%s)", [list(f.categories)])
+        where.add(*_contains_any("category", [{"category": {"slug": v}} for v in f.categories]))
     if f.tags:
-        where.add("tag", "document->'tag_slugs' ?| %s", [list(f.tags)])
+        where.add(*_contains_any("tag", [{"tag_slugs": [v]} for v in f.tags]))
     if f.authors:
-        where.add("author", "document->'author'->>'id' = ANY(%s)", [list(f.authors)])
+        where.add(*_contains_any("author", [{"author": {"id": v}} for v in f.authors]))
     if f.published_from is not None:
         where.add("_from", "published_at >= %s", [f.published_from])
     if f.published_to is not None:
         where.add("_to", "published_at <= %s", [f.published_to])
+
+
+def _contains_any(name: str, shapes: list[dict[str, Any]]) -> tuple[str, str, list[Any]]:
+    """``document`` contains one of ``shapes``: answered by the jsonb_path_ops GIN index
+    (one bitmap scan per value, OR-ed), where ``->>`` comparisons and ``?|`` are not."""
+    return name, "document @> ANY(%s::jsonb[])", [[orjson.dumps(shape).decode() for shape in shapes]]
 
 
 def sort_expression(request: SearchRequest) -> Clause:

@@ -32,15 +32,21 @@ class PostgresBackend:
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         table = pg_sql.PRODUCTS if request.doc_type == "product" else pg_sql.CONTENT
         where = pg_sql.request_where(table, scope, request)
-        total = self._count(table, where)
-        hits = self._hits(table, where, request)
-        facets = {name: self._facet(table, where, name, request.facet_size) for name in request.facets}
+        total, facets = self._totals(table, where, request)
+        hits = self._hits(table, where, request) if total else []
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 
-    def _count(self, table: pg_sql.Table, where: pg_sql.Where) -> int:
-        sql, params = where.render()
-        row = self._db.fetch_one(f"SELECT count(*) FROM {table.name} WHERE {sql}", params)
-        return int(row[0]) if row else 0
+    def _totals(self, table: pg_sql.Table, where: pg_sql.Where,
+                request: SearchRequest) -> tuple[int, dict[str, list[FacetValue]]]:
+        sql, params = pg_sql.totals_and_facets_sql(table, where, request.facets)
+        total, counts = 0, [dict[str, int]() for _ in request.facets]
+        for position, value, count in self._db.fetch_all(sql, params):
+            if position < 0:
+                total = int(count)
+            else:
+                counts[position][str(value)] = int(count)
+        facets = {name: sort_facet(counts[i], request.facet_size) for i, name in enumerate(request.facets)}
+        return total, facets
 
     def _hits(self, table: pg_sql.Table, where: pg_sql.Where, request: SearchRequest) -> list[Hit]:
         sql, params = where.render()
@@ -71,13 +77,6 @@ class PostgresBackend:
         return [Hit(id=row[0], document=orjson.loads(row[1]), score=float(row[2]) if relevance else None,
                     sort_key=None if relevance or row[2] is None else (row[2] if isinstance(row[2], str) else int(row[2])))
                 for row in rows]
-
-    def _facet(self, table: pg_sql.Table, where: pg_sql.Where, name: str, size: int) -> list[FacetValue]:
-        sql, params = where.render(without=name)
-        values_sql, values_params = pg_sql.facet_values_sql(table, name)
-        rows = self._db.fetch_all(
-            f"SELECT v, count(*) FROM {table.name}, LATERAL {values_sql} AS f(v) WHERE {sql} GROUP BY v", [*values_params, *params])
-        return sort_facet({str(v): int(c) for v, c in rows}, size)
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
         table = pg_sql.PRODUCTS if doc_type == "product" else pg_sql.CONTENT
