@@ -38,9 +38,9 @@ with warnings.catch_warnings():
     # deprecated importlib.resources.read_text (and open_text); importing the whole package here once
     # keeps that warning out of code running under filterwarnings=error.
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    import kafka  # type: ignore[import-untyped]  # noqa: F401  (consumer and producer modules too)
-    from kafka.admin import KafkaAdminClient  # type: ignore[import-untyped]
-    from kafka.errors import KafkaError  # type: ignore[import-untyped]
+    import kafka  # noqa: F401  (consumer and producer modules too)
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
 

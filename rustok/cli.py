@@ -22,6 +22,7 @@ from rustok.database import Database, embedded_server, provision
 from rustok.demo_access import DemoAccess, ensure_demo_access
 from rustok.postgres import PostgresError
 from rustok.settings import get_settings
+from rustok.pipeline import EmbeddedPipeline
 from rustok.up import LocalPlatform, PlatformOptions
 
 app = typer.Typer(help="RusToK: multi-tenant, multilingual content and commerce as a CQRS data pipeline.",
@@ -84,6 +85,8 @@ def up(
     search_port: Annotated[int, typer.Option("--search-port", help="Search API port (a free one if taken).")] = 8001,
     exit_when_ready: Annotated[bool, typer.Option("--exit-when-ready",
                                                   help="Start everything, report, then stop cleanly.")] = False,
+    kafka: Annotated[bool, typer.Option("--kafka", help="The distributed runtime: Kafka, Kafka Connect with "
+                                                        "Debezium and a Faust worker, all local.")] = False,
 ) -> None:
     """Run the platform on the embedded default: PostgreSQL, migrations, demo data, CDC, pipeline, both APIs."""
     database = _database()
@@ -97,13 +100,14 @@ def up(
     access = ensure_demo_access(database.url, settings.state_dir.resolve())
     platform = LocalPlatform(PlatformOptions(database_url=database.url, state_dir=settings.state_dir.resolve(),
                                              host=host, write_port=write_port, search_port=search_port,
-                                             topic_prefix=settings.topic_prefix))
-    console.print("[bold]Pipeline[/bold]: starting (the first start indexes the whole database)")
+                                             topic_prefix=settings.topic_prefix, kafka=kafka))
+    runtime = "Kafka + Kafka Connect (Debezium) + Faust" if kafka else "embedded connector and runner"
+    console.print(f"[bold]Pipeline[/bold]: starting on the {runtime} (a first start indexes the whole database)")
     try:
         platform.start()
-        assert platform.pipeline is not None
-        console.print(f"[bold]Pipeline[/bold]: streaming; change events indexed while starting: "
-                      f"{int(platform.pipeline.metrics.events('source'))}")
+        if isinstance(platform.pipeline, EmbeddedPipeline):
+            console.print(f"[bold]Pipeline[/bold]: streaming; change events indexed while starting: "
+                          f"{int(platform.pipeline.metrics.events('source'))}")
         _print_ready(platform, access, database.display_url)
         if not exit_when_ready:
             _wait_for_interrupt(platform)

@@ -144,8 +144,8 @@ def _tail_slot(url: str, printer: _Printer, from_beginning: bool, prefix: str, p
 def _tail_kafka(bootstrap: str, printer: _Printer, from_beginning: bool, idle_timeout: float | None) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-        from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
-        from kafka.errors import KafkaError  # type: ignore[import-untyped]
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.errors import KafkaError
     try:
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     except KafkaError as exc:

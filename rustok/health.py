@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import psycopg
 
 from contracts.health import Probe
 from contracts.tenancy import MODULES
 from migrations import runner
-from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from pipelines.model import DocType
+
+
+class RunningPipeline(Protocol):
+    @property
+    def failed(self) -> BaseException | None: ...
+
+    @property
+    def index_versions(self) -> dict[DocType, int]: ...
 
 
 class PlatformHealth:
-    def __init__(self, database_url: str, options: PipelineOptions, pipeline: EmbeddedPipeline) -> None:
+    """Parameters:
+    database_url: the platform's PostgreSQL.
+    index_dir: the Tantivy root the search API serves.
+    pipeline_name: the pipeline whose checkpoint the search API waits on.
+    pipeline: the running pipeline (embedded runner or Faust worker).
+    """
+
+    def __init__(self, database_url: str, index_dir: Path, pipeline_name: str, pipeline: RunningPipeline) -> None:
         self._url = database_url
-        self._options = options
+        self._index_dir = index_dir
+        self._name = pipeline_name
         self._pipeline = pipeline
 
     def write_probes(self) -> dict[str, Probe]:
@@ -44,7 +61,7 @@ class PlatformHealth:
 
     def _index(self) -> dict[str, object]:
         versions = dict(self._pipeline.index_versions)
-        missing = [t for t, v in versions.items() if not (self._options.index_dir / t / f"v{v}").is_dir()]
+        missing = [t for t, v in versions.items() if not (self._index_dir / t / f"v{v}").is_dir()]
         if missing:
             raise RuntimeError(f"no Tantivy index yet for {', '.join(missing)}")
         return {"versions": versions}
@@ -55,7 +72,7 @@ class PlatformHealth:
         with psycopg.connect(self._url, connect_timeout=2) as conn:
             row = conn.execute(
                 "SELECT applied_commit_lsn, applied_commit_at, extract(epoch FROM now() - updated_at)"
-                " FROM pipeline_checkpoints WHERE pipeline = %s", (self._options.pipeline,)).fetchone()
+                " FROM pipeline_checkpoints WHERE pipeline = %s", (self._name,)).fetchone()
         if row is None:
             raise RuntimeError("the pipeline has not checkpointed yet")
         return {"applied_commit_lsn": row[0], "last_commit_applied_at": str(row[1]),

@@ -16,6 +16,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from connectors.kafka_runtime import KafkaRuntime
+
+from rustok.distributed import DistributedOptions, DistributedPipeline
 from rustok.health import PlatformHealth
 from rustok.observability import observe
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
@@ -36,6 +39,8 @@ class PlatformOptions:
     write_port: int = 8000
     search_port: int = 8001
     topic_prefix: str = "rustok"
+    kafka: bool = False
+    wait_bound_seconds: float = 2.0  # how long a search with min_version waits for the pipeline
 
     @property
     def pipeline(self) -> PipelineOptions:
@@ -46,18 +51,27 @@ class PlatformOptions:
 @dataclass
 class LocalPlatform:
     options: PlatformOptions
-    pipeline: EmbeddedPipeline | None = None
+    pipeline: EmbeddedPipeline | DistributedPipeline | None = None
     servers: list[ServerThread] = field(default_factory=list)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    kafka_runtime: KafkaRuntime | None = None  # an already running Kafka stack for --kafka (tests share one)
 
     def start(self) -> None:
         options = self.options
-        self.pipeline = EmbeddedPipeline(options.pipeline, registry=self.registry)
-        self.pipeline.start()
+        pipeline: EmbeddedPipeline | DistributedPipeline
+        if options.kafka:
+            distributed = DistributedOptions(options.database_url, options.state_dir, options.topic_prefix)
+            pipeline = DistributedPipeline(distributed, self.kafka_runtime)
+            index_dir, name = distributed.index_dir, distributed.pipeline
+        else:
+            pipeline = EmbeddedPipeline(options.pipeline, registry=self.registry)
+            index_dir, name = options.pipeline.index_dir, options.pipeline.pipeline
+        self.pipeline = pipeline
+        pipeline.start()
         write = WriteApiSettings(database_url=SecretStr(options.database_url))
-        search = SearchSettings(database_url=SecretStr(options.database_url),
-                                index_dir=options.pipeline.index_dir, pipeline_name=options.pipeline.pipeline)
-        health = PlatformHealth(options.database_url, options.pipeline, self.pipeline)
+        search = SearchSettings(database_url=SecretStr(options.database_url), index_dir=index_dir, pipeline_name=name,
+                                wait_bound_seconds=options.wait_bound_seconds)
+        health = PlatformHealth(options.database_url, index_dir, name, pipeline)
         write_app = observe(create_write_app(write), "write-api", health.write_probes(), health.write_modules,
                             self.registry)
         search_app = observe(create_search_app(search), "search-api", health.search_probes(),

@@ -38,8 +38,8 @@ from .records import ChangeRecord
 with warnings.catch_warnings():
     # kafka-python still uses importlib.resources' deprecated read_text/open_text.
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaProducer  # type: ignore[import-untyped]
-    from kafka.errors import KafkaError  # type: ignore[import-untyped]
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from rustok.demo import TENANT_ID, seed_demo
 with warnings.catch_warnings():
     # kafka-python still uses importlib.resources' deprecated read_text/open_text.
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+    from kafka import KafkaConsumer, TopicPartition
 
 pytestmark = pytest.mark.kafka
 

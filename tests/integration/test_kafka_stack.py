@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+from kafka import KafkaConsumer, TopicPartition
 
 from connectors import debezium_registration as registration
 from connectors.kafka_runtime import KafkaRuntime

@@ -20,7 +20,7 @@ from connectors.kafka_runtime import KafkaRuntime
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+    from kafka import KafkaConsumer, TopicPartition
 
 pytestmark = pytest.mark.kafka
 

@@ -1,0 +1,110 @@
+"""The distributed runtime, locally: Kafka, Kafka Connect with Debezium, a Faust worker.
+
+``DistributedPipeline`` has the same lifecycle as ``EmbeddedPipeline`` (start, stop,
+``failed``, ``index_versions``) so ``rustok up --kafka`` serves the same APIs over it:
+
+1. the local KRaft broker and Connect worker start (``connectors.kafka_runtime``; the
+   jars come from Maven Central through ``scripts/install_kafka_deps.sh``);
+2. every table topic is created with one partition (the Faust app's joins run
+   single-partition, see ``pipelines.faust_app.state``);
+3. the Debezium connector is registered against the database (idempotent: a restart
+   finds it and Debezium resumes from its committed offsets);
+4. ``faust -A pipelines.app worker`` runs as a child process with ``RUSTOK_FAUST_*``
+   settings; its read tables and Tantivy index are what the search API serves.
+
+``stop()`` terminates the worker (it flushes its sinks and commits offsets on SIGTERM)
+and stops Connect and the broker; their data stays under ``<state_dir>/kafka``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from connectors import debezium_registration as registration
+from connectors.kafka_runtime import KafkaRuntime, install_jars
+from contracts.topics import table_topic
+from pipelines.faust_app.settings import PROJECTED_TABLES
+from pipelines.model import DocType
+from rustok.serve import free_port
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DistributedOptions:
+    database_url: str
+    state_dir: Path
+    topic_prefix: str = "rustok"
+    pipeline: str = "faust"
+    slot_name: str = "rustok_debezium"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.state_dir / "faust-index"
+
+
+class DistributedPipeline:
+    def __init__(self, options: DistributedOptions, runtime: KafkaRuntime | None = None) -> None:
+        """``runtime``: an already running Kafka stack to use (and leave running); None starts our own."""
+        self.options = options
+        self._owns_runtime = runtime is None
+        self.runtime = runtime or KafkaRuntime(options.state_dir / "kafka", install_jars())
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.web_port = free_port()
+        self.index_versions: dict[DocType, int] = {"product": 1, "content": 1}
+
+    @property
+    def failed(self) -> BaseException | None:
+        if self.worker is not None and self.worker.poll() is not None:
+            return RuntimeError(f"the Faust worker exited with code {self.worker.returncode}; "
+                                f"see {self.options.state_dir / 'faust-worker.log'}")
+        return None
+
+    def start(self) -> None:
+        status = self.runtime.up()
+        self._create_topics(status.bootstrap_servers)
+        options = self.options
+        config = registration.load_config(topic_prefix=options.topic_prefix,
+                                          **registration.connection_settings(options.database_url),
+                                          **{"slot.name": options.slot_name, "heartbeat.interval.ms": "500"})
+        self.connector_name = f"{options.topic_prefix}-postgres"
+        registration.register(status.connect_url, config, name=self.connector_name)
+        env = {**os.environ, "RUSTOK_FAUST_BROKER": status.bootstrap_servers,
+               "RUSTOK_FAUST_TOPIC_PREFIX": options.topic_prefix, "RUSTOK_FAUST_DATABASE_URL": options.database_url,
+               "RUSTOK_FAUST_INDEX_DIR": str(options.index_dir), "RUSTOK_FAUST_PIPELINE": options.pipeline,
+               "RUSTOK_FAUST_SLOT_NAME": options.slot_name, "RUSTOK_FAUST_WEB_PORT": str(self.web_port)}
+        faust = Path(sys.executable).with_name("faust")
+        with open(options.state_dir / "faust-worker.log", "ab") as out:
+            self.worker = subprocess.Popen([str(faust), "-A", "pipelines.app", "worker", "-l", "info"],
+                                           cwd=options.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        log.info("faust worker started", extra={"pid": self.worker.pid, "web_port": self.web_port})
+
+    def stop(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(60)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        if self._owns_runtime:
+            self.runtime.down()
+
+    def _create_topics(self, bootstrap: str) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            topics = [NewTopic(table_topic(t, prefix=self.options.topic_prefix), 1, 1) for t in PROJECTED_TABLES]
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(topics)
+        finally:
+            admin.close()
