@@ -33,23 +33,24 @@ from typing import Any
 import psycopg
 
 from bench.pipeline_rebuild import (
+    PREFIX,
     RESULTS,
     SINK_STAGES,
     STAGES,
     bench_server,
     clone,
     drop_slot,
-    generate_catalog,
+    prepare_template,
     load_average,
     peak_rss_mb,
 )
-from migrations import runner
 from pipelines.model import RootDocuments
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from rustok.postgres import ensure_database
+from rustok.postgres import drop_database
 
 MARKER = "fresh-"
 STAGE_NAMES = STAGES + SINK_STAGES
+SLOT = f"{PREFIX}_freshness"
 
 
 class FreshnessProbe:
@@ -101,7 +102,7 @@ def visible_markers(database_url: str) -> set[str]:
 
 def measure(database_url: str, state_dir: Path, products: int, rate: float, duration: float) -> dict[str, Any]:
     probe = FreshnessProbe()
-    options = PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name="bench_freshness")
+    options = PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=SLOT)
     pipeline = EmbeddedPipeline(options)
     snapshot_started = time.perf_counter()
     pipeline.start()
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of writes")
     parser.add_argument("--small", action="store_true", help="300 products, 3 s of writes (a smoke test)")
     parser.add_argument("--port", type=int, default=55873)
+    parser.add_argument("--admin-url", help="use this PostgreSQL server (its 'postgres' database) instead of "
+                                            "starting one; it needs wal_level=logical")
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -157,15 +160,15 @@ def main() -> None:
     out = args.out or RESULTS / ("pipeline_freshness_small.json" if args.small else "pipeline_freshness.json")
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-freshness-"))
     try:
-        with bench_server(work, args.port) as admin_url:
-            ensure_database(admin_url, "bench_template")
-            runner.upgrade(admin_url.rsplit("/", 1)[0] + "/bench_template")
-            generate_catalog(admin_url.rsplit("/", 1)[0] + "/bench_template", products)
-            url = clone(admin_url, "bench_template", "bench_freshness")
+        with bench_server(work, args.port, args.admin_url) as admin_url:
+            template = prepare_template(admin_url, products)
+            url = clone(admin_url, template, f"{PREFIX}_freshness")
             try:
                 measured = measure(url, work / "state", products, args.rate, duration)
             finally:
-                drop_slot(url, "bench_freshness")
+                drop_slot(url, SLOT)
+                drop_database(admin_url, f"{PREFIX}_freshness")
+                drop_database(admin_url, template)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report = {

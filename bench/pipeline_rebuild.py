@@ -100,9 +100,17 @@ def generate_catalog(database_url: str, products: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+# Databases and slots carry the process id, so runs can share a server (``--admin-url``).
+PREFIX = f"bench_{os.getpid()}"
+
+
 @contextmanager
-def bench_server(work: Path, port: int) -> Iterator[str]:
-    """A throwaway embedded PostgreSQL; yields the admin URL (database ``postgres``)."""
+def bench_server(work: Path, port: int, admin_url: str | None = None) -> Iterator[str]:
+    """Yields an admin URL (database ``postgres``): ``admin_url`` when given, else that of a
+    throwaway embedded PostgreSQL started in ``work``."""
+    if admin_url is not None:
+        yield admin_url
+        return
     server = EmbeddedPostgres(work / "pg", preferred_port=port)
     info = server.start()
     try:
@@ -111,15 +119,24 @@ def bench_server(work: Path, port: int) -> Iterator[str]:
         server.destroy()
 
 
-def admin_url_of(database_url: str) -> str:
-    return database_url.rsplit("/", 1)[0] + "/postgres"
+def prepare_template(admin_url: str, products: int) -> str:
+    """A migrated database holding the catalogue; returns its name."""
+    name = f"{PREFIX}_template"
+    ensure_database(admin_url, name)
+    runner.upgrade(url_of(admin_url, name))
+    generate_catalog(url_of(admin_url, name), products)
+    return name
+
+
+def url_of(admin_url: str, database: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{database}"
 
 
 def clone(admin_url: str, template: str, name: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return url_of(admin_url, name)
 
 
 def drop_slot(database_url: str, slot: str, timeout: float = 30.0) -> None:
@@ -219,22 +236,22 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path | None) -> dict[str, Any]:
-    ensure_database(admin_url, "bench_template")
-    template = admin_url.rsplit("/", 1)[0] + "/bench_template"
-    runner.upgrade(template)
     started = time.perf_counter()
-    generate_catalog(template, products)
+    template = prepare_template(admin_url, products)
     generated = time.perf_counter() - started
     results = []
-    for i in range(runs):
-        url = clone(admin_url, "bench_template", f"bench_run_{i}")
-        slot = f"bench_rebuild_{i}"
-        try:
-            results.append(run_once(url, work / f"state-{i}", slot, profile if i == 0 else None))
-        finally:
-            drop_slot(url, slot)
-            drop_database(admin_url, f"bench_run_{i}")
-        print(json.dumps(results[-1]), flush=True)
+    try:
+        for i in range(runs):
+            name, slot = f"{PREFIX}_run_{i}", f"{PREFIX}_rebuild_{i}"
+            url = clone(admin_url, template, name)
+            try:
+                results.append(run_once(url, work / f"state-{i}", slot, profile if i == 0 else None))
+            finally:
+                drop_slot(url, slot)
+                drop_database(admin_url, name)
+            print(json.dumps(results[-1]), flush=True)
+    finally:
+        drop_database(admin_url, template)
     return {"generate_seconds": round(generated, 3), "runs": results, **summarize(results)}
 
 
@@ -245,6 +262,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="300 products, one run (a smoke test)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the first run's start() here")
     parser.add_argument("--port", type=int, default=55871)
+    parser.add_argument("--admin-url", help="use this PostgreSQL server (its 'postgres' database) instead of "
+                                            "starting one; it needs wal_level=logical")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. the commit measured)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -252,7 +271,7 @@ def main() -> None:
     out = args.out or RESULTS / ("pipeline_rebuild_small.json" if args.small else "pipeline_rebuild.json")
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-"))
     try:
-        with bench_server(work, args.port) as admin_url:
+        with bench_server(work, args.port, args.admin_url) as admin_url:
             measured = measure(admin_url, work, products, runs, args.profile)
     finally:
         shutil.rmtree(work, ignore_errors=True)
