@@ -18,6 +18,7 @@ from rustok.cli_cdc import cdc_app
 from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
 from rustok.cli_pipeline import pipeline_app
+from rustok.cli_serve import serve_app
 from rustok.database import Database, embedded_server, provision
 from rustok.demo_access import DemoAccess, ensure_demo_access
 from rustok.postgres import PostgresError
@@ -34,6 +35,7 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(cdc_app, name="cdc")
 app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(serve_app, name="serve")
 
 console = Console()
 

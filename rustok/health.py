@@ -26,10 +26,12 @@ class PlatformHealth:
     database_url: the platform's PostgreSQL.
     index_dir: the Tantivy root the search API serves.
     pipeline_name: the pipeline whose checkpoint the search API waits on.
-    pipeline: the running pipeline (embedded runner or Faust worker).
+    pipeline: the pipeline running in this process (embedded runner or Faust worker), if any;
+        without one, the index and pipeline probes read what is on disk and in the checkpoint.
     """
 
-    def __init__(self, database_url: str, index_dir: Path, pipeline_name: str, pipeline: RunningPipeline) -> None:
+    def __init__(self, database_url: str, index_dir: Path, pipeline_name: str,
+                 pipeline: RunningPipeline | None = None) -> None:
         self._url = database_url
         self._index_dir = index_dir
         self._name = pipeline_name
@@ -60,14 +62,19 @@ class PlatformHealth:
         return {"revision": runner.current_revision(self._url), "head": runner.head_revision()}
 
     def _index(self) -> dict[str, object]:
-        versions = dict(self._pipeline.index_versions)
+        versions = dict(self._pipeline.index_versions) if self._pipeline else self._live_versions()
         missing = [t for t, v in versions.items() if not (self._index_dir / t / f"v{v}").is_dir()]
         if missing:
             raise RuntimeError(f"no Tantivy index yet for {', '.join(missing)}")
         return {"versions": versions}
 
+    def _live_versions(self) -> dict[str, int]:
+        with psycopg.connect(self._url, connect_timeout=2) as conn:
+            rows = conn.execute("SELECT doc_type, live_version FROM read_model_aliases").fetchall()
+        return {str(t): int(str(v)) for t, v in rows}
+
     def _pipeline_state(self) -> dict[str, object]:
-        if self._pipeline.failed is not None:
+        if self._pipeline is not None and self._pipeline.failed is not None:
             raise RuntimeError(f"pipeline stopped: {self._pipeline.failed}")
         with psycopg.connect(self._url, connect_timeout=2) as conn:
             row = conn.execute(
