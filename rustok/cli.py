@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Annotated
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from migrations import runner
-from rustok import demo
+from rustok import demo, logs
 from rustok.cli_cdc import cdc_app
 from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
@@ -204,7 +203,8 @@ def _print_seed(report: demo.SeedReport) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    logs.configure(settings.log_level, json=settings.log_format == "json")
     app()
 
 

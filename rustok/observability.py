@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -25,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.health import Probe, run_checks
 from contracts.request_context import REQUEST_ID, accept_request_id
+
+log = logging.getLogger(__name__)
 
 
 class _HttpMetrics:
@@ -69,10 +72,13 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            REQUEST_ID.reset(token)
+            elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(self.service, route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(self.service, route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(self.service, route).observe(elapsed)
+            log.info("request", extra={"service": self.service, "method": scope["method"], "route": route,
+                                       "status": status, "ms": round(elapsed * 1000, 2)})
+            REQUEST_ID.reset(token)
 
 
 def observe(

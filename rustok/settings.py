@@ -27,6 +27,8 @@ class RustokSettings(BaseSettings):
     database_name: str = "rustok"
     postgres_port: int = Field(default=54329, ge=1024, le=65535)
     topic_prefix: str = Field(default="rustok", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    log_level: str = Field(default="INFO", pattern=r"^(?i:debug|info|warning|error)$")
+    log_format: str = Field(default="json", pattern=r"^(json|text)$")
 
     @property
     def postgres_dir(self) -> Path:
