@@ -42,13 +42,15 @@ class TantivyBackend:
         filters = tq.request_filters(schema, scope, request)
         text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
+        total, facets = _facets(searcher, filters, text, request)
         if request.sort == "relevance":
-            total, hits = _relevance_page(searcher, query, request)
+            counted, hits = _relevance_page(searcher, query, request, count=total is None)
+            total = counted if total is None else total
         else:
-            total = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
+            if total is None:
+                total = int(searcher.search(query, 1, count=True).count)  # type: ignore[attr-defined]
             hits = _sorted_page(searcher, schema, query, request)
-        facets = _facets(searcher, filters, text, request)
-        return SearchResult(total=int(total), hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
         """Titles that start with ``prefix`` first, then titles with a word starting with it.
@@ -77,14 +79,16 @@ def _load(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, 
     return orjson.loads(raw)  # type: ignore[no-any-return]
 
 
-def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest) -> tuple[int, list[Hit]]:
+def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest,
+                    count: bool) -> tuple[int, list[Hit]]:
+    """The page by score, and the total when ``count`` (without it top-k can skip blocks)."""
     start = request.page.cursor.offset if request.page.cursor else request.page.offset
-    result = searcher.search(query, start + request.page.limit, count=True)
+    result = searcher.search(query, start + request.page.limit, count=count)
     hits = []
     for score, address in result.hits[start:]:
         document = _load(searcher, address)
         hits.append(Hit(id=str(document["id"]), document=document, score=float(score)))
-    return int(result.count), hits  # type: ignore[attr-defined]
+    return int(result.count or 0), hits  # type: ignore[attr-defined]
 
 
 def _sorted_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query,
@@ -188,19 +192,33 @@ def _neg(key: SortValue) -> Any:
 
 
 def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
-            request: SearchRequest) -> dict[str, list[FacetValue]]:
-    out: dict[str, list[FacetValue]] = {}
-    shared = [f for f in request.facets if f not in filters.named]
-    if shared:
-        aggs = {f"f{i}": _terms(request.doc_type, f) for i, f in enumerate(shared)}
-        result = searcher.aggregate(filters.combine(text), aggs)
-        for i, name in enumerate(shared):
-            out[name] = _buckets(name, result[f"f{i}"], request.facet_size)
+            request: SearchRequest) -> tuple[int | None, dict[str, list[FacetValue]]]:
+    """Every requested facet's counts in one aggregation pass, and the total when it tells.
+
+    A facet's counts leave out its own filter (disjunctive facets), so the pass runs over
+    the documents matching all but the active facet filters; a ``filter`` aggregation
+    narrows it to every filter (the total, and the facets without a filter of their own)
+    and each filtered facet counts under the other facets' filters.
+    """
+    if not request.facets:
+        return None, {}
+    active = [name for name in request.facets if name in filters.named]
+    terms = {name: _terms(request.doc_type, name) for name in request.facets}
+    keys = {name: f"f{i}" for i, name in enumerate(request.facets)}
+    if not active:  # nothing to leave out: the page search counts
+        result = searcher.aggregate(filters.combine(text), {keys[n]: terms[n] for n in request.facets})
+        return None, {n: _buckets(n, result[keys[n]], request.facet_size) for n in request.facets}
+    shared = {keys[n]: terms[n] for n in request.facets if n not in active}
+    aggs: dict[str, Any] = {"all": {"filter": filters.expression(active), "aggs": shared}}
+    for name in active:
+        others = [a for a in active if a != name]
+        aggs[keys[name]] = {"filter": filters.expression(others), "aggs": {"v": terms[name]}} if others else terms[name]
+    result = searcher.aggregate(filters.combine(text, without=active), aggs)
+    out = {}
     for name in request.facets:
-        if name in filters.named:
-            result = searcher.aggregate(filters.combine(text, without=name), {"f": _terms(request.doc_type, name)})
-            out[name] = _buckets(name, result["f"], request.facet_size)
-    return {name: out[name] for name in request.facets}
+        found = result["all"][keys[name]] if name not in active else result[keys[name]]
+        out[name] = _buckets(name, found.get("v", found), request.facet_size)
+    return int(result["all"]["doc_count"]), out
 
 
 def _terms(doc_type: str, facet: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Filters are kept per facet name, so a facet's counts can leave out its own filte
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,14 +47,32 @@ def register_analyzers(index: tantivy.Index) -> None:
 
 @dataclass(slots=True)
 class Filters:
-    named: dict[str, tantivy.Query] = field(default_factory=dict)
+    """Filters by name; ``expressions`` holds the facet filters again as query-parser text,
+    the form a ``filter`` aggregation takes (facet counts in one aggregation pass)."""
 
-    def combine(self, text: tantivy.Query | None, without: str | None = None) -> tantivy.Query:
+    named: dict[str, tantivy.Query] = field(default_factory=dict)
+    expressions: dict[str, str] = field(default_factory=dict)
+
+    def combine(self, text: tantivy.Query | None, without: Collection[str] = ()) -> tantivy.Query:
         # Filters must not score: a multi-valued filter field would otherwise tilt relevance.
-        parts = [(Must, tantivy.Query.const_score_query(q, 0.0)) for name, q in self.named.items() if name != without]
+        parts = [(Must, tantivy.Query.const_score_query(q, 0.0)) for name, q in self.named.items() if name not in without]
         if text is not None:
             parts.append((Must, text))
         return tantivy.Query.boolean_query(parts)
+
+    def expression(self, names: Collection[str]) -> str:
+        """The named filters AND-ed as query-parser text (``*``, every document, for none)."""
+        return " AND ".join(f"({self.expressions[name]})" for name in names) or "*"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _any_term_expression(field_name: str, values: tuple[str, ...]) -> str:
+    if len(values) == 1:
+        return f"{field_name}:{_quoted(values[0])}"
+    return f"{field_name}:IN [" + " ".join(_quoted(v) for v in values) + "]"
 
 
 def text_query(schema: tantivy.Schema, doc_type: str, locale: str, text: TextQuery) -> tantivy.Query | None:
@@ -118,6 +137,7 @@ def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest
     def one_of(name: str, field_name: str, values: tuple[str, ...]) -> None:
         if values:
             named[name] = _any_term(schema, field_name, values)
+            filters.expressions[name] = _any_term_expression(field_name, values)
 
     if request.doc_type == "product":
         f = request.product_filters
@@ -127,6 +147,7 @@ def request_filters(schema: tantivy.Schema, scope: Scope, request: SearchRequest
         one_of("product_type", "product_type", f.product_types)
         if f.in_stock is not None:
             named["in_stock"] = tantivy.Query.term_query(schema, "in_stock", f.in_stock)
+            filters.expressions["in_stock"] = f"in_stock:{str(f.in_stock).lower()}"
         for name, values in f.options:
             one_of(OPTION_PREFIX + name, "option_values", tuple(f"{name}={v}" for v in values))
         currency = f.price.currency if f.price else request.currency
