@@ -51,13 +51,14 @@ class ProductRepository:
         return bool(self.t.select(PRODUCTS, *where, limit=1))
 
     def add(self, product: Row, children: dict[str, list[Row]]) -> Row:
-        """Insert a product and its children with one statement per table.
+        """Insert a product, then its children with one statement per table, all in one round trip.
 
         ``children`` is updated in place with the rows as written (ids and tenant filled in).
         """
         root = self.t.insert_returning(PRODUCTS, product)
-        for table in (P_TRANSLATIONS, VARIANTS, V_TRANSLATIONS, PRICES, INVENTORY, PRODUCT_CATEGORIES, PRODUCT_TAGS):
-            children[table.name] = self.t.insert(table, children.get(table.name, []))
+        with self.t.pipelined():
+            for table in (P_TRANSLATIONS, VARIANTS, V_TRANSLATIONS, PRICES, INVENTORY, PRODUCT_CATEGORIES, PRODUCT_TAGS):
+                children[table.name] = self.t.insert(table, children.get(table.name, []))
         return root
 
     def add_children(self, table_name: str, rows: list[Row]) -> None:

@@ -1,4 +1,9 @@
-"""The outbox writer: one row per write, inside the writing transaction."""
+"""The outbox writer: one row per write, inside the writing transaction.
+
+Rows are buffered by ``append`` and written by the unit of work's commit in the same
+round trip as the COMMIT itself (see ``SqlUnitOfWork.commit``): still the same
+transaction, one network wait fewer per write.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from write_api.models.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
 _TABLE = table_of(OutboxEvent)
+_INSERT = sa.insert(_TABLE)
 
 
 class OutboxWriter:
@@ -22,15 +28,19 @@ class OutboxWriter:
         self._tenant_id = tenant_id
         self._request_id = request_id
         self.written = 0
+        self._pending: list[dict[str, Any]] = []
 
     def append(self, aggregatetype: str, aggregateid: UUID, type_: str, payload: dict[str, Any]) -> None:
         """Record ``type_`` (a past-tense event name such as ``ProductPublished``)."""
-        self._conn.execute(
-            sa.insert(_TABLE),
-            {
-                "id": new_id(), "tenant_id": self._tenant_id, "aggregatetype": aggregatetype,
-                "aggregateid": str(aggregateid), "type": type_, "payload": payload, "request_id": self._request_id,
-            },
-        )
+        self._pending.append({
+            "id": new_id(), "tenant_id": self._tenant_id, "aggregatetype": aggregatetype,
+            "aggregateid": str(aggregateid), "type": type_, "payload": payload, "request_id": self._request_id,
+        })
         self.written += 1
         log.debug("outbox event", extra={"tenant": str(self._tenant_id), "event": type_, "aggregate": str(aggregateid)})
+
+    def flush(self) -> None:
+        """Insert the buffered rows (the unit of work calls this just before COMMIT)."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._conn.execute(_INSERT, rows)

@@ -14,9 +14,9 @@ from write_api.adapters.commerce_repo import CatalogRepository, OrderRepository,
 from write_api.adapters.content_repo import NodeRepository
 from write_api.adapters.flex_repo import FlexRepository
 from write_api.adapters.outbox import OutboxWriter
-from write_api.adapters.tables import TenantTables
+from write_api.adapters.tables import TenantTables, driver_connection
 
-_WAL_POSITION = sa.text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+_WAL_POSITION = b"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
 
 
 class SqlUnitOfWork:
@@ -53,9 +53,16 @@ class SqlUnitOfWork:
 
     def commit(self) -> str:
         assert self._conn is not None, "commit() outside 'with uow:'"
-        self._conn.commit()
+        # One round trip: the buffered outbox rows, COMMIT, and the WAL position read right
+        # after it on the same connection (an upper bound of our commit's position).
+        tables = TenantTables(self._conn, self.tenant_id)
+        cursor = driver_connection(self._conn).cursor()
+        with tables.pipelined():
+            self.outbox.flush()
+            cursor.execute(b"COMMIT")
+            cursor.execute(_WAL_POSITION)
         self._committed = True
-        # Read on the same connection after COMMIT: an upper bound of our commit's position.
-        lsn = self._conn.execute(_WAL_POSITION).scalar_one()
-        self._conn.rollback()
-        return encode_token(int(lsn))
+        row = cursor.fetchone()
+        assert row is not None
+        self._conn.rollback()  # tell SQLAlchemy the transaction is over (no round trip: the driver is idle)
+        return encode_token(int(row[0]))

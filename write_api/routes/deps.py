@@ -77,7 +77,8 @@ def _bearer(authorization: str | None) -> str:
 
 def _principal(services: Services, authorization: str | None) -> Principal:
     credential = _bearer(authorization)
-    with services.engine.connect() as conn:
+    # Autocommit: the lookup is one statement, so no BEGIN/ROLLBACK round trips around it.
+    with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         return identity.resolve(conn, services.codec, credential)
 
 
