@@ -7,7 +7,7 @@ flushes one micro-batch:
 1. decode records into change events (undecodable ones become dead letters);
 2. the projection core applies the events to state and builds every touched root
    once (events it rejects become dead letters);
-3. dead letters are stored, every sink writes and flushes (durable, visible);
+3. dead letters are stored, every sink writes and flushes (side by side; durable, visible);
 4. the state store commits with the batch's last commit LSN in it, then the
    PostgreSQL checkpoint (what the search API waits on for ``min_version``);
 5. only now is the batch's last commit LSN reported durable, so the connector confirms
@@ -137,7 +137,9 @@ class EmbeddedRunner:
             if not batch:
                 return
             if self._pending_since is None:
-                self._pending_since = self._clock()
+                # Linger counts from the commit, not from delivery: transactions that queued
+                # in the stream while the previous flush ran have waited already.
+                self._pending_since = self._clock() - _waited(batch[0], self.config.linger)
             self._pending.extend(batch)
             # The end of a snapshot builds every absorbed root: do it now, while the
             # connector is still inside its snapshot, not after it started streaming
@@ -331,6 +333,15 @@ class EmbeddedRunner:
         for emitted in documents:
             if emitted.committed_at is not None:
                 self.metrics.fresh((now - emitted.committed_at).total_seconds())
+
+
+def _waited(record: ChangeRecord, cap: float) -> float:
+    """Seconds since a streamed record's commit (server clock), within [0, cap]; 0 for snapshots."""
+    source = (record.value or {}).get("source")
+    committed = source.get("ts_ms") if isinstance(source, dict) and source.get("snapshot") == "false" else None
+    if not isinstance(committed, int):
+        return 0.0
+    return min(cap, max(0.0, time.time() - committed / 1000))
 
 
 def _commit_time(records: list[ChangeRecord]) -> datetime | None:
