@@ -38,7 +38,9 @@ class Services:
         return SqlUnitOfWork(self.engine, tenant_id, request_id)
 
 
-def get_services(request: Request) -> Services:
+# The two dependencies below do no I/O, so they are ``async``: FastAPI would run a sync
+# dependency in the thread pool, a thread hop per dependency per request.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -46,7 +48,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_request_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
+async def get_request_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
     """The id the HTTP edge gave this request (it also goes to the logs), else the header's or a new one."""
     return current_request_id() or accept_request_id(x_request_id)
 
