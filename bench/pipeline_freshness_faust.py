@@ -15,6 +15,13 @@ supersede it). Freshness = that poll's time − the writer's commit time.
 
 Writes p50/p95/p99/max to ``bench/results/pipeline_freshness_faust.json``. The poll
 interval adds up to one interval to each sample (on average half).
+
+Per-stage split (``stages``), from the Kafka record timestamps of each marker: capture =
+commit → Debezium's record on the table topic; project = that record → the project
+agent's record on the documents topic; index = that record → visible in the read table.
+``worker_metrics`` adds the worker's own time per step (``stage_seconds``: project =
+the core, publish = encoding and sending, acks = waiting for the broker, index = the
+sinks) and its batch counts.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -29,6 +37,8 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +47,73 @@ import psycopg
 from bench.pipeline_freshness import MARKER, percentile, write_steadily
 from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalog, load_average
 from connectors.kafka_runtime import KafkaRuntime, install_jars
+from contracts.topics import docs_topic, table_topic
 from migrations import runner
 from rustok.postgres import ensure_database
 from tests.integration.faust.harness import Debezium, Worker, create_source_topics, wait_for
 
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
+    from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+
 _SEQ = re.compile(rf"^{MARKER}(\d+)$")
+
+
+class TopicStamps:
+    """Kafka record timestamps of each marker on the source topic (Debezium's producer) and
+    the products documents topic (the project agent's producer): the per-stage split."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.source_topic = table_topic("commerce_product_translations", prefix=prefix)
+        self.docs_topic = docs_topic("product", prefix=prefix)
+        self.at: dict[str, dict[str, float]] = {self.source_topic: {}, self.docs_topic: {}}
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=20)
+        partitions = [TopicPartition(self.source_topic, 0), TopicPartition(self.docs_topic, 0)]
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_end(*partitions)
+        for partition in partitions:
+            self._consumer.position(partition)  # resolve the end now, before the writes start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TopicStamps:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._consumer.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for records in self._consumer.poll(timeout_ms=100).values():
+                for record in records:
+                    for marker in _markers(record.value):
+                        self.at[record.topic].setdefault(marker, record.timestamp / 1000)
+
+
+def _markers(value: bytes | None) -> list[str]:
+    if not value or MARKER.encode() not in value:
+        return []
+    data = json.loads(value)
+    if "documents" in data:
+        return [d["title"] for d in data["documents"] if d.get("locale") == "en" and _SEQ.match(d.get("title", ""))]
+    title = (data.get("after") or {}).get("title", "")
+    return [title] if _SEQ.match(title) else []
+
+
+def _split(committed: dict[str, float], stamps: TopicStamps) -> dict[str, Any]:
+    """p50/p99 of commit → source topic (capture) and source → docs topic (project)."""
+    source, docs = stamps.at[stamps.source_topic], stamps.at[stamps.docs_topic]
+    capture = [source[m] - at for m, at in committed.items() if m in source]
+    project = [docs[m] - source[m] for m in committed if m in source and m in docs]
+    out: dict[str, Any] = {}
+    for name, values in (("capture", capture), ("project", project)):
+        if values:
+            out[name] = {"samples": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+                         "p99_ms": round(percentile(values, 0.99) * 1000, 1)}
+    return out
 
 
 class Poller:
@@ -101,10 +173,10 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         wait_for(lambda: _count(url) >= products * 3, 300, "the snapshot in the read table", interval=0.5)
         ids = _product_ids(url, products)
         load_before = load_average()
-        with Poller(url, poll) as poller:
-            started = time.perf_counter()
-            committed = write_steadily(url, products, rate, duration)
-            write_seconds = time.perf_counter() - started
+        with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, debezium.prefix) as stamps, \
+                ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # The writer in its own process, as the write API would be.
+            committed, write_seconds = pool.submit(write_steadily, url, products, rate, duration).result()
             last = {i % products: i for i in range(len(committed))}
             wait_for(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60,
                      "the last write of every product visible", interval=0.2)
@@ -113,12 +185,15 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
     finally:
         worker.stop()
         debezium.delete()
-    latencies = []
+    latencies, index_stage = [], []
+    docs_at = stamps.at[stamps.docs_topic]
     for marker, at in committed.items():
         i = int(marker[len(MARKER):])
         seen = poller.visible_at(ids[i % products + 1], i)
         if seen is not None:
             latencies.append(max(0.0, seen - at))
+            if marker in docs_at:
+                index_stage.append(max(0.0, seen - docs_at[marker]))
     return {
         "writes": len(committed), "achieved_writes_per_second": round(len(committed) / write_seconds, 1),
         "observed": len(latencies), "never_visible": len(committed) - len(latencies),
@@ -127,8 +202,13 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
         "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1),
-        "worker_freshness_histogram": [line for line in metrics.splitlines()
-                                       if line.startswith("rustok_pipeline_freshness_seconds_")],
+        "stages": {**_split(committed, stamps),
+                   "index": {"samples": len(index_stage), "p50_ms": round(percentile(index_stage, 0.5) * 1000, 1),
+                             "p99_ms": round(percentile(index_stage, 0.99) * 1000, 1)} if index_stage else None},
+        "worker_metrics": [line for line in metrics.splitlines()
+                           if line.startswith(("rustok_pipeline_freshness_seconds_count", "rustok_pipeline_freshness_seconds_sum",
+                                               "rustok_pipeline_stage_seconds_total", "rustok_pipeline_events_total",
+                                               "rustok_pipeline_flush_seconds_sum", "rustok_pipeline_flush_seconds_count"))],
         "load_average_before": load_before, "load_average_after": load_average(),
     }
 

@@ -104,7 +104,10 @@ class Worker:
                **{f"RUSTOK_FAUST_{k.upper()}": v for k, v in self.settings.items()}}
         log = (self.workdir / f"worker-{self.starts}.log").open("wb")
         self.starts += 1
-        self.process = subprocess.Popen([str(FAUST), "-A", "pipelines.app", "worker", "-l", "info"],
+        # RUSTOK_FAUST_PROFILE=<file>: run the worker under pyinstrument (a bench aid; stop() writes it).
+        profile = os.environ.get("RUSTOK_FAUST_PROFILE")
+        prefix = [str(FAUST.parent / "pyinstrument"), "-o", profile, "-r", "text", "--"] if profile else []
+        self.process = subprocess.Popen([*prefix, str(FAUST), "-A", "pipelines.app", "worker", "-l", "info"],
                                         cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
@@ -116,7 +119,7 @@ class Worker:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGINT if os.environ.get("RUSTOK_FAUST_PROFILE") else signal.SIGTERM)
         try:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
