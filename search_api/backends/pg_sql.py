@@ -26,11 +26,11 @@ class Table:
     name: str
     id_column: str
     doc_type: str
-    facet_columns: tuple[str, ...] = ("document",)  # what the facet value expressions read
+    facet_columns: tuple[str, ...] = ()  # columns besides ``document`` the facet value expressions read
 
 
 PRODUCTS = Table("index_products", "product_id", "product")
-CONTENT = Table("index_content", "node_id", "content", ("document", "kind"))
+CONTENT = Table("index_content", "node_id", "content", ("kind",))
 
 # Newest: whole seconds of published_at, as Tantivy's date fast fields keep them.
 _NEWEST = "extract(epoch FROM date_trunc('second', (document->>'published_at')::timestamptz))::bigint"
@@ -53,6 +53,12 @@ CONTENT_FACET_VALUES = {
     "author": "(SELECT document->'author'->>'id' WHERE document->'author'->>'id' IS NOT NULL)",
 }
 OPTION_FACET_VALUES = "jsonb_array_elements_text(coalesce(document->'options'->%s, '[]'::jsonb))"
+# facet name → the top-level document key its value expression reads (None: a column)
+FACET_KEYS: dict[str, dict[str, str | None]] = {
+    "product": {"category": "category_handles", "tag": "tag_slugs", "vendor": "vendor", "product_type": "product_type",
+                "in_stock": "in_stock"},
+    "content": {"kind": None, "category": "category", "tag": "tag_slugs", "author": "author"},
+}
 
 
 @dataclass(slots=True)
@@ -89,7 +95,7 @@ def totals_and_facets_sql(table: Table, where: Where, facets: tuple[str, ...]) -
         parts.append(f"SELECT {position}, v, count(*) FROM base, LATERAL {values_sql} AS f(v)"
                      f" WHERE {all_flags(but=name)} GROUP BY v")
         params += values_params
-    select = ", ".join([*table.facet_columns, *flags])
+    select = ", ".join([_slim_document(table, facets), *table.facet_columns, *flags])
     sql = (f"WITH base AS MATERIALIZED (SELECT {select} FROM {table.name} WHERE {base_sql}) "
            + " UNION ALL ".join(parts))
     return sql, params
@@ -167,6 +173,14 @@ def _contains_any(name: str, shapes: list[dict[str, Any]]) -> tuple[str, str, li
     """``document`` contains one of ``shapes``: answered by the jsonb_path_ops GIN index
     (one bitmap scan per value, OR-ed), where ``->>`` comparisons and ``?|`` are not."""
     return name, "document @> ANY(%s::jsonb[])", [[orjson.dumps(shape).decode() for shape in shapes]]
+
+
+def _slim_document(table: Table, facets: tuple[str, ...]) -> str:
+    """Only the keys the facets read: the matching rows are kept for several passes, and
+    whole documents (descriptions and all) would spill them to disk."""
+    keys = dict.fromkeys("options" if f.startswith(OPTION_PREFIX) else FACET_KEYS[table.doc_type][f] for f in facets)
+    pairs = ", ".join(f"'{k}', document->'{k}'" for k in keys if k is not None)
+    return f"jsonb_build_object({pairs}) AS document"
 
 
 def sort_expression(request: SearchRequest) -> Clause:
