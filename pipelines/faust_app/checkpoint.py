@@ -37,7 +37,7 @@ from pipelines.runtime.metrics import PipelineMetrics
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 log = logging.getLogger(__name__)
 

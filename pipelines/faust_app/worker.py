@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 from faust.streams import Stream
 from prometheus_client import generate_latest
 
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 EXIT_BATCH_FAILED = 70
 SINK_RETRIES = 30
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+# aiokafka's 16 KiB default fills after a few documents messages; a send into a full batch
+# then waits for the in-flight batch's ack, so the producer moved ~4 messages per round trip
+# (the "producer buffer full" warnings). A batch up to the request size makes sends
+# asynchronous again; each batch still waits for every ISR ack (acks=-1) in _drain.
+PRODUCER_BATCH_BYTES = 1_000_000
 
 
 def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.TopicT:
@@ -71,15 +77,51 @@ def _die(stage: str, exc: BaseException) -> None:
 
 
 class PartitionZeroTable(faust.Table):  # type: ignore[type-arg]
-    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``).
+    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``),
+    in one go per batch by :meth:`publish_changelog`.
 
     Faust's default takes the partition of the event being processed, which a batch
     from ``take_events`` does not have; its key partitioner needs producer metadata of
-    the changelog topic, which it may not have fetched yet.
+    the changelog topic, which it may not have fetched yet. And Faust queues each
+    changelog write in its producer buffer, which a background task sends one message
+    per event-loop turn: with the index stage's thread holding the GIL, each turn
+    waited for it and a batch's changelog took ~3 ms per row. Here ``__setitem__``
+    only notes the write and the agent sends them all without yielding to the loop.
     """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._unsent: dict[Any, Any] = {}
 
     def partition_for_key(self, key: Any) -> int:
         return 0
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        self._unsent[key] = value  # the last write of a key wins, as compaction would keep it
+
+    def on_key_del(self, key: Any) -> None:
+        raise NotImplementedError("the state store never deletes keys")
+
+    async def publish_changelog(self) -> list[Awaitable[Any]]:
+        """Send every write noted since the last call; returns the acknowledgement futures.
+
+        Straight to the producer: Faust's ``Topic.send`` machinery cost ~1 ms a message.
+        Keys are serialized by the changelog topic itself, as table recovery reads them.
+        """
+        unsent, self._unsent = self._unsent, {}
+        topic = self.changelog_topic
+        producer = self.app.producer
+        sent = []
+        for key, value in unsent.items():
+            raw_key, _ = topic.prepare_key(key, self.key_serializer)
+            sent.append(await producer.send(topic.get_topic_name(), raw_key, value, 0, None, None))
+        return sent
+
+    def persisted(self, acks: Sequence[Any]) -> None:
+        """Record the changelog offset the acknowledged writes reached (RocksDB skips recovery up to it)."""
+        offsets = [ack.offset for ack in acks if getattr(ack, "topic", None) == self.changelog_topic.get_topic_name()]
+        if offsets:
+            self.data.set_persisted_offset(TP(self.changelog_topic.get_topic_name(), 0), max(offsets))
 
 
 class FaustPipeline:
@@ -92,6 +134,7 @@ class FaustPipeline:
             topic_partitions=1, topic_replication_factor=1, table_standby_replicas=0,
             web_host="127.0.0.1", web_port=settings.web_port, consumer_auto_offset_reset="earliest",
             broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
+            producer_max_batch_size=PRODUCER_BATCH_BYTES, producer_max_request_size=PRODUCER_BATCH_BYTES,
             broker_session_timeout=settings.session_timeout, broker_heartbeat_interval=1.0,
         )
         self.metrics = PipelineMetrics(settings.pipeline)
@@ -107,6 +150,8 @@ class FaustPipeline:
         self.docs = {t: _raw_topic(self.app, [name], compacting=True) for t, name in settings.docs_topics.items()}
         self.docs_in = _raw_topic(self.app, list(settings.docs_topics.values()), compacting=True)
         self.dlq = _raw_topic(self.app, [settings.dlq_topic])
+        self.docs_names = settings.docs_topics
+        self.dlq_name = settings.dlq_topic
         self._index_stage: IndexStage | None = None
         self._declared = False
 
@@ -121,33 +166,47 @@ class FaustPipeline:
 
     async def project(self, events: Sequence[EventT[bytes]]) -> None:
         await self.declare()
+        started = time.perf_counter()
         batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
         out = self.project_stage.process(batch)
+        projected = time.perf_counter()
+        self.metrics.timed("project", projected - started)
+        # Straight to the producer, not faust.Topic.send (see PartitionZeroTable.publish_changelog).
+        producer = self.app.producer
         sent: list[Awaitable[Any]] = []
         for emission in out.emissions:
-            topic = self.docs[emission.root.doc_type]
-            sent.append(await topic.send(key=docs_key(emission.root), value=encode_docs(emission)))
+            topic = self.docs_names[emission.root.doc_type]
+            sent.append(await producer.send(topic, docs_key(emission.root), encode_docs(emission), None, None, None))
         for letter, origin in out.dead:
             key = letter.event_key.encode() if letter.event_key is not None else None
-            sent.append(await self.dlq.send(key=key, value=encode_dead_letter(letter, origin)))
+            sent.append(await producer.send(self.dlq_name, key, encode_dead_letter(letter, origin), None, None, None))
             log.warning("dead letter", extra={"topic": origin.topic, "partition": origin.partition,
                                               "offset": origin.offset, "lsn": letter.source_lsn,
                                               "reason": letter.reason})
         self.project_stage.commit()
-        await self._drain(sent)
+        sent += await self.rows.publish_changelog()
+        sent += await self.marks.publish_changelog()
+        published = time.perf_counter()
+        self.metrics.timed("publish", published - projected)
+        acks = await self._drain(sent)
+        self.rows.persisted(acks)
+        self.marks.persisted(acks)
+        self.metrics.timed("acks", time.perf_counter() - published)
+        self.metrics.count("project_batches")
         for event in events:
             origin = _origin(event)
             self.project_progress.advance(origin.topic, origin.partition, origin.offset + 1)
         self.metrics.count("source", out.events)
         self.metrics.count("dlq", len(out.dead))
 
-    async def _drain(self, sent: Sequence[Awaitable[Any]]) -> None:
-        """Wait until the broker acknowledged everything this batch produced, changelogs included."""
+    async def _drain(self, sent: Sequence[Awaitable[Any]]) -> list[Any]:
+        """Wait until the broker acknowledged everything this batch produced, changelogs included;
+        returns the record metadata of ``sent``."""
         producer = self.app.producer
         while producer.buffer.size:
             await producer.buffer.flush()
         await producer.flush()
-        await asyncio.gather(*sent)
+        return list(await asyncio.gather(*sent))
 
     # -- stage 2 -------------------------------------------------------------------------
 
@@ -164,6 +223,7 @@ class FaustPipeline:
 
     async def index(self, events: Sequence[EventT[bytes]]) -> None:
         batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        started = time.perf_counter()
         for attempt in range(SINK_RETRIES):
             try:
                 out = await asyncio.to_thread(lambda: self.index_stage().process(batch))
@@ -173,10 +233,12 @@ class FaustPipeline:
                 await asyncio.sleep(exc.retry_after)
         else:
             raise RuntimeError(f"sinks still failing after {SINK_RETRIES} attempts")
+        self.metrics.timed("index", time.perf_counter() - started)
+        self.metrics.count("index_batches")
         if out.dead:
             await self.declare()
-            await self._drain([await self.dlq.send(key=None, value=encode_dead_letter(letter, origin))
-                               for letter, origin in out.dead])
+            await self._drain([await self.app.producer.send(self.dlq_name, None, encode_dead_letter(letter, origin),
+                                                            None, None, None) for letter, origin in out.dead])
         for event in events:
             origin = _origin(event)
             self.index_progress.advance(origin.topic, origin.partition, origin.offset + 1)
