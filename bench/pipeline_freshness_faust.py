@@ -54,7 +54,7 @@ from tests.integration.faust.harness import Debezium, Worker, create_source_topi
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+    from kafka import KafkaConsumer, TopicPartition
 
 _SEQ = re.compile(rf"^{MARKER}(\d+)$")
 

@@ -26,9 +26,9 @@ from pipelines.faust_app.settings import PROJECTED_TABLES
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # type: ignore[import-untyped]
-    from kafka.admin import KafkaAdminClient, NewTopic  # type: ignore[import-untyped]
-    from kafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
 
 REPO = Path(__file__).resolve().parents[3]
 FAUST = Path(sys.executable).parent / "faust"
