@@ -73,7 +73,7 @@ class DistributedPipeline:
 
     def start(self) -> None:
         status = self.runtime.up()
-        self._create_topics(status.bootstrap_servers)
+        create_source_topics(status.bootstrap_servers, self.options.topic_prefix)
         options = self.options
         config = registration.load_config(topic_prefix=options.topic_prefix,
                                           **registration.connection_settings(options.database_url),
@@ -100,11 +100,16 @@ class DistributedPipeline:
         if self._owns_runtime:
             self.runtime.down()
 
-    def _create_topics(self, bootstrap: str) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        try:
-            topics = [NewTopic(table_topic(t, prefix=self.options.topic_prefix), 1, 1) for t in PROJECTED_TABLES]
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(topics)
-        finally:
-            admin.close()
+
+def create_source_topics(bootstrap: str, prefix: str) -> None:
+    """Every projected table's topic, one partition, before Debezium and the worker start.
+
+    Idle tables get their topic too, so the worker subscribes to all of them from the start.
+    """
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        topics = [NewTopic(table_topic(t, prefix=prefix), 1, 1) for t in PROJECTED_TABLES]
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics(topics)
+    finally:
+        admin.close()

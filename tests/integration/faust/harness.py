@@ -21,14 +21,12 @@ from typing import Any
 import psycopg
 
 from connectors import debezium_registration as registration
-from contracts.topics import table_topic
-from pipelines.faust_app.settings import PROJECTED_TABLES
+from rustok.distributed import create_source_topics as create_source_topics  # re-exported for the tests
+from tests.integration.runtime.readmodel import applied_lsn as applied_lsn
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
 
 REPO = Path(__file__).resolve().parents[3]
 FAUST = Path(sys.executable).parent / "faust"
@@ -53,17 +51,6 @@ def free_port() -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def create_source_topics(bootstrap: str, prefix: str) -> None:
-    """Every table topic, 1 partition, before Debezium and the worker start (idle tables included)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        topics = [NewTopic(table_topic(t, prefix=prefix), 1, 1) for t in PROJECTED_TABLES]
-        with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics(topics)
-    finally:
-        admin.close()
 
 
 @dataclass
@@ -135,13 +122,6 @@ class Worker:
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/metrics", timeout=5) as response:
             return str(response.read().decode())
-
-
-def applied_lsn(database_url: str, pipeline: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = %s",
-                           (pipeline,)).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def wal_position(conn: psycopg.Connection[Any]) -> int:

@@ -39,6 +39,14 @@ def live_version(database_url: str, doc_type: str) -> int:
     return int(row[0])
 
 
+def applied_lsn(database_url: str, pipeline: str = "embedded") -> int:
+    """The pipeline's checkpoint: every commit at or below it is visible in every sink."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = %s",
+                           (pipeline,)).fetchone()
+    return 0 if row is None else int(str(row[0]))
+
+
 def tantivy_documents(index_dir: Path, doc_type: str, version: int) -> dict[tuple[str, str, str], dict[str, Any]]:
     index = open_index(LAYOUTS[doc_type], index_dir / doc_type / f"v{version}")  # type: ignore[index]
     index.reload()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from tests.integration.runtime.readmodel import live_version, table_documents, tantivy_documents
+from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents, tantivy_documents
 from tests.integration.runtime.workload import Workload
 
 
@@ -26,12 +26,6 @@ def start_pipeline(database_url: str, state_dir: Path, log: Path) -> subprocess.
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "rustok.cli", "pipeline", "run"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
-
-
-def applied(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = 'embedded'").fetchone()
-    return 0 if row is None else int(str(row[0]))
 
 
 def wal_position(database_url: str) -> int:
@@ -68,7 +62,7 @@ def test_killing_the_pipeline_mid_stream_loses_and_duplicates_nothing(
     writer.join()
     target = wal_position(database_url)
     deadline = time.monotonic() + 60
-    while applied(database_url) < target:
+    while applied_lsn(database_url) < target:
         assert time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pipelines.runtime.dead_letters import PostgresDeadLetters
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from tests.integration.runtime.readmodel import live_version, table_documents, tantivy_documents
+from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents, tantivy_documents
 
 LINEN = str(demo.demo_id("product", "linen-shirt"))
 
@@ -67,12 +67,6 @@ def test_a_committed_change_is_visible_within_a_second_and_its_checkpoint_covers
         wait_for(lambda: product_title(database_url, "de") == "Leinenhemd Neu", timeout=5)
         assert time.monotonic() - started < 1.0
         wait_for(lambda: applied_lsn(database_url) >= int(token[0]), timeout=2)
-
-
-def applied_lsn(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = 'embedded'").fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def test_a_restarted_pipeline_resumes_without_rebuilding(
