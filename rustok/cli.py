@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from migrations import runner
-from rustok import demo, logs
+from rustok import cli_archive, cli_contracts, cli_replay, cli_snapshot, demo, logs
 from rustok.cli_cdc import cdc_app
 from rustok.cli_dlq import dlq_app
 from rustok.cli_kafka import connectors_app, kafka_app
@@ -35,6 +35,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(cdc_app, name="cdc")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(serve_app, name="serve")
+for _module in (cli_replay, cli_archive, cli_snapshot, cli_contracts):
+    _module.register(app)
 
 console = Console()
 

@@ -1,0 +1,9 @@
+"""`rustok replay and rustok lag (issue 8)`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `rustok` command (nothing yet)."""
