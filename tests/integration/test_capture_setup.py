@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from contracts.captured import CAPTURED_TABLES, PUBLICATION, UNCAPTURED_TABLES
 from contracts.rows import ROW_CONTRACTS
+from contracts.signals import SIGNAL_TABLE
 from write_api.models import metadata
 
 NOT_TENANT_ROWS = {"tenants"}
@@ -33,7 +34,8 @@ def test_captured_tables_have_full_replica_identity_and_are_published(database_u
             "SELECT tablename FROM pg_publication_tables WHERE pubname = %s", (PUBLICATION,))}
         identity = dict(conn.execute(
             "SELECT relname, relreplident FROM pg_class WHERE relname = ANY(%s)", (list(CAPTURED_TABLES),)).fetchall())
-    assert published == set(CAPTURED_TABLES)
+    # The signal table is published too: connectors see signals in the stream (not data).
+    assert published == set(CAPTURED_TABLES) | {SIGNAL_TABLE}
     assert published.isdisjoint(UNCAPTURED_TABLES)
     assert set(identity.values()) == {"f"}
     assert set(CAPTURED_TABLES) | set(UNCAPTURED_TABLES) == set(metadata.tables)
