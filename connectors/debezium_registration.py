@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.captured import CAPTURED_TABLES
+from contracts.signals import SIGNAL_COLLECTION, SIGNAL_TABLE
 from contracts.topics import DEFAULT_PREFIX, DEFAULT_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ _PLACEHOLDER = re.compile(r"^\{[a-z.]+\}$")
 # Connect answers 409 while a rebalance is under way and 5xx while it starts or
 # forwards to a leader that is not there yet; both pass on their own.
 _RETRYABLE = {409, 500, 502, 503, 504}
+# Rows per incremental snapshot chunk: Debezium's default, and the embedded connector's.
+INCREMENTAL_CHUNK_SIZE = 1024
 
 
 class RegistrationError(Exception):
@@ -100,7 +103,12 @@ def load_config(
         tables: tables of schema ``public`` to capture; defaults to the contract's
             captured tables. Debezium snapshots every table its include lists
             match, whatever the publication holds, so tables left out of the
-            publication (credentials) must be left out here too.
+            publication (credentials) must be left out here too. With the default
+            tables the signal table ``rustok_signals`` is added and signalling is on
+            (pass it in ``tables`` to have it with a custom list): Debezium reads signals (``execute-snapshot``)
+            and its own snapshot-window markers from the change stream, so it must be
+            captured; its events land on ``<prefix>.public.rustok_signals``, which the
+            pipelines ignore.
         overrides: e.g. ``**connection_settings(url)``; pass them with ``**{"a.b": v}``.
     """
     config: dict[str, str] = json.loads(CONFIG_PATH.read_text())
@@ -108,7 +116,13 @@ def load_config(
     config["transforms.outbox.route.topic.replacement"] = f"{topic_prefix}.events.${{routedByValue}}"
     config["predicates.isOutbox.pattern"] = re.escape(f"{topic_prefix}.{DEFAULT_SCHEMA}.outbox")
     captured = CAPTURED_TABLES if tables is None else tuple(tables)
+    if tables is None:
+        captured = (*captured, SIGNAL_TABLE)
     config["table.include.list"] = ",".join(re.escape(f"{DEFAULT_SCHEMA}.{table}") for table in captured)
+    if SIGNAL_TABLE in captured:
+        config["signal.data.collection"] = SIGNAL_COLLECTION
+        config["signal.enabled.channels"] = "source"
+        config["incremental.snapshot.chunk.size"] = str(INCREMENTAL_CHUNK_SIZE)
     for key, value in overrides.items():
         config[key] = str(value).lower() if isinstance(value, bool) else str(value)
     return config

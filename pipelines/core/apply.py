@@ -1,8 +1,14 @@
 """Routing and applying change events to state: ``route`` and ``apply``.
 
-Versions. A row version is ``(0 if snapshot read else 1, source.lsn)``: snapshot
-reads are older than any streamed change, and streamed changes of one row are
-ordered by their LSN (row locks make that safe). A change is stored only if its
+Versions. A row version is ``(0 if initial-snapshot read else 1, source.lsn)``:
+initial-snapshot reads are older than any streamed change, and streamed changes of one
+row are ordered by their LSN (row locks make that safe). An incremental-snapshot read
+(``source.snapshot == "incremental"``, from an ``execute-snapshot`` signal) is the row
+as of its place in the stream: the connector emits it at the position of the window's
+close marker and ``source.lsn`` is that marker's LSN, so it ranks as a streamed change
+at that LSN. It replaces whatever state holds for the key (repairing a lost or wrong
+row), a change streamed after the marker still wins, and changes inside the window
+were taken out of the chunk by the connector. A change is stored only if its
 version is newer than the stored one; a delete leaves a tombstone with its version so
 a late older insert cannot bring the row back. A truncate tombstones every row of its
 table with a lower version and sets the table's watermark, below which later-arriving
@@ -31,6 +37,7 @@ from typing import Any
 
 from contracts.envelope import ChangeEvent, InvalidChangeEvent
 from contracts.rows import parse_event_rows
+from contracts.signals import INCREMENTAL
 from pipelines.core.tables import (
     CHILD_KINDS,
     DIMENSIONS,
@@ -80,7 +87,12 @@ def event_version(event: ChangeEvent) -> Version:
     lsn = event.source.lsn
     if lsn is None:
         raise InvalidEvent(event, "no source.lsn: the event cannot be ordered")
-    return (0 if event.source.is_snapshot else 1, lsn)
+    return (0 if event.source.is_snapshot and not is_incremental_read(event) else 1, lsn)
+
+
+def is_incremental_read(event: ChangeEvent) -> bool:
+    """A row read by an incremental snapshot (re-snapshot while streaming)."""
+    return event.source.snapshot == INCREMENTAL
 
 
 def route(event: ChangeEvent) -> set[RootKey]:

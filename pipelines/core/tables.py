@@ -55,6 +55,9 @@ DIMENSIONS: dict[str, tuple[DocType, ...]] = {
 IGNORED = frozenset({
     "tenant_modules", "roles", "role_permissions", "user_roles", "commerce_orders",
     "commerce_order_lines", "commerce_price_lists", "outbox",
+    # Debezium's signal table (contracts.signals): requests and snapshot-window markers
+    # travel through the change stream but are not data.
+    "rustok_signals",
 })
 
 ROOT_TABLES = frozenset({"commerce_products", "nodes", "flex_entries", *PRODUCT_CHILDREN, *CONTENT_CHILDREN})

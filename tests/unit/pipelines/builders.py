@@ -71,13 +71,14 @@ class Stream:
     # -- raw events --------------------------------------------------------------------
 
     def event(self, table: str, op: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
-              *, snapshot: bool = False, lsn: int | None = None) -> ChangeEvent:
+              *, snapshot: bool | str = False, lsn: int | None = None) -> ChangeEvent:
         if lsn is None:
             self.lsn += 8
             self.ts_ms += 1
         source = {
             "version": "3.2.7.Final", "connector": "postgresql", "name": "rustok", "ts_ms": self.ts_ms,
-            "snapshot": "true" if snapshot else "false", "db": "rustok", "sequence": None, "schema": "public",
+            "snapshot": snapshot if isinstance(snapshot, str) else "true" if snapshot else "false",
+            "db": "rustok", "sequence": None, "schema": "public",
             "table": table, "txId": 1, "lsn": self.lsn if lsn is None else lsn, "xmin": None,
         }
         event = ChangeEvent.model_validate({"before": before, "after": after, "source": source, "op": op,
@@ -90,6 +91,10 @@ class Stream:
         self.rows[(table, row["id"])] = row
         self.event(table, "r" if snapshot else "c", None, dict(row), snapshot=snapshot)
         return row
+
+    def incremental_read(self, table: str, row_id: str) -> ChangeEvent:
+        """The row as an incremental snapshot reads it now (op ``r``, snapshot ``incremental``)."""
+        return self.event(table, "r", None, dict(self.rows[(table, row_id)]), snapshot="incremental")
 
     def update(self, table: str, row_id: str, **changes: Any) -> dict[str, Any]:
         before = self.rows[(table, row_id)]
