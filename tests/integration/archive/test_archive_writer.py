@@ -1,0 +1,190 @@
+"""`rustok archive` from the embedded source: real PostgreSQL, a real slot, real Parquet files."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import psycopg
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from rustok import demo
+from rustok.archive import EmbeddedArchiveOptions, archive_embedded, event_of, read_manifest
+from rustok.archive.rows import SCHEMA, identity
+from tests.integration.archive.changes import (
+    DEMO_TENANT, add_product, add_tenant, archived_rows, delete_product, rename)
+
+LINEN = str(demo.demo_id("product", "linen-shirt"))
+
+
+@pytest.fixture
+def drop_slots(database_url: str) -> Iterator[None]:
+    yield
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+
+
+def captured_counts(conn: psycopg.Connection[tuple[object, ...]], tables: set[str]) -> dict[str, int]:
+    counts = {}
+    for table in tables:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert row is not None
+        counts[table] = int(str(row[0]))
+    return counts
+
+
+def test_the_archive_holds_one_flattened_row_per_change_event_in_hive_partitions(
+    database_url: str, engine: sa.Engine, tmp_path: Path, drop_slots: None
+) -> None:
+    demo.seed_demo(engine)
+    options = EmbeddedArchiveOptions(database_url, tmp_path / "archive")
+    first = archive_embedded(options)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        snapshot_tables = {row["table"] for row in archived_rows(options.directory)}
+        assert captured_counts(conn, snapshot_tables) == first.per_table
+        started = datetime.now(UTC)
+        acme = add_tenant(conn, "acme")
+        kettle = add_product(conn, acme, "kettle", "Kettle")
+        rename(conn, LINEN, "Linen Shirt Renamed")
+        delete_product(conn, kettle)
+        conn.execute("TRUNCATE commerce_product_tags")
+    second = archive_embedded(options)
+
+    streamed = [row for row in archived_rows(options.directory) if row["snapshot"] is None]
+    assert second.events == len(streamed)
+    assert [(r["table"], r["op"]) for r in streamed] == [
+        ("tenants", "c"), ("tenant_locales", "c"), ("tenant_modules", "c"), ("tenant_modules", "c"),
+        ("tenant_modules", "c"),
+        ("commerce_products", "c"), ("commerce_product_translations", "c"), ("commerce_variants", "c"),
+        ("commerce_prices", "c"),
+        ("commerce_product_translations", "u"),
+        ("commerce_prices", "d"), ("commerce_variants", "d"), ("commerce_product_translations", "d"),
+        ("commerce_products", "d"),
+        ("commerce_product_tags", "t"),
+    ]
+    assert [r["tenant_id"] for r in streamed] == [str(acme)] * 9 + [DEMO_TENANT] + [str(acme)] * 4 + [None]
+    transactions = [r["tx_id"] for r in streamed]
+    assert len(set(transactions)) == 5 and transactions[:5] == [transactions[0]] * 5
+    assert [r["lsn"] for r in streamed] == sorted(r["lsn"] for r in streamed)
+    for row in streamed:
+        assert started <= row["commit_ts"] <= datetime.now(UTC)
+        assert row["date"] == row["commit_ts"].date().isoformat()
+    update = streamed[9]
+    assert orjson.loads(update["before"])["title"] == "Linen Shirt"
+    assert orjson.loads(update["after"])["title"] == "Linen Shirt Renamed"
+    assert orjson.loads(update["key"]) == {"id": str(demo.demo_id("product", "linen-shirt", "en"))}
+    deleted = streamed[13]
+    assert orjson.loads(deleted["before"])["id"] == str(kettle) and deleted["after"] is None
+    truncate = streamed[-1]
+    assert truncate["key"] is None and truncate["before"] is None and truncate["after"] is None
+
+
+def test_every_archived_row_turns_back_into_the_change_event_it_was_made_from(
+    database_url: str, engine: sa.Engine, tmp_path: Path, drop_slots: None
+) -> None:
+    demo.seed_demo(engine)
+    options = EmbeddedArchiveOptions(database_url, tmp_path / "archive")
+    archive_embedded(options)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rename(conn, LINEN, "Round Trip")
+    archive_embedded(options)
+    manifest = read_manifest(options.directory)
+    assert manifest is not None
+    for part in manifest.parts:
+        table = pq.read_table(options.directory / part.path)
+        assert table.schema.equals(SCHEMA, check_metadata=False)
+        for row in table.to_pylist():
+            event = event_of(row)
+            # The envelope as the connector emitted it, field for field.
+            assert event.op == row["op"] and event.source.lsn == row["lsn"] and event.table == row["table"]
+            assert event.model_dump(mode="json", by_alias=True)["source"] == orjson.loads(row["source"])
+            assert event.before == (None if row["before"] is None else orjson.loads(row["before"]))
+            assert event.after == (None if row["after"] is None else orjson.loads(row["after"]))
+    assert manifest.events == sum(p.events for p in manifest.parts) == len(archived_rows(options.directory))
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def _slot_active(database_url: str, slot: str) -> bool:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)).fetchone()
+    return bool(row and row[0])
+
+
+def test_an_archive_killed_in_the_middle_of_the_stream_resumes_without_gaps(
+    database_url: str, engine: sa.Engine, tmp_path: Path, repo_root: Path, drop_slots: None
+) -> None:
+    demo.seed_demo(engine)
+    reference = EmbeddedArchiveOptions(database_url, tmp_path / "reference", slot_name="reference_archive")
+    killed = EmbeddedArchiveOptions(database_url, tmp_path / "killed")
+    archive_embedded(reference)
+    archive_embedded(killed)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WORKER, database_url, str(killed.directory)], cwd=repo_root)
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            acme = add_tenant(conn, "acme")
+            n = 0
+            started = time.monotonic()
+            # Keep writing until the worker has made some of it durable, then kill it mid-stream.
+            while _durable(killed.directory) <= _durable_at_start(killed) and time.monotonic() - started < 20:
+                add_product(conn, acme, f"p{n}", f"Product {n}")
+                rename(conn, LINEN, f"Linen {n}")
+                n += 1
+                time.sleep(0.01)
+            for m in range(n, n + 5):
+                add_product(conn, acme, f"p{m}", f"Product {m}")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            rename(conn, LINEN, "After the crash")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    _wait_until(lambda: not _slot_active(database_url, killed.slot_name))
+    archive_embedded(killed)
+    archive_embedded(reference)
+
+    def changes(directory: Path) -> list[tuple[object, ...]]:
+        # Each slot snapshots at its own consistent point: compare snapshot reads without their LSN.
+        return [identity(row) if row["snapshot"] is None else (row["table"], row["key"])
+                for row in archived_rows(directory)]
+
+    expected, got = changes(reference.directory), changes(killed.directory)
+    assert n > 0 and set(got) == set(expected)
+    assert len(expected) == len(set(expected)), "the reference is clean: no repeats"
+    assert any(row["after"] and "After the crash" in row["after"] for row in archived_rows(killed.directory))
+
+
+KILLED_WORKER = """
+import sys
+from pathlib import Path
+from rustok.archive import EmbeddedArchiveOptions, archive_embedded
+archive_embedded(EmbeddedArchiveOptions(sys.argv[1], Path(sys.argv[2]), follow=True, part_events=5,
+                                        flush_interval=0.01))
+"""
+
+_START: dict[Path, int] = {}
+
+
+def _durable(directory: Path) -> int:
+    manifest = read_manifest(directory)
+    return 0 if manifest is None or manifest.durable_lsn is None else manifest.durable_lsn
+
+
+def _durable_at_start(options: EmbeddedArchiveOptions) -> int:
+    return _START.setdefault(options.directory, _durable(options.directory))
