@@ -8,6 +8,14 @@ version beside the live one and the aliases switch when it is complete, so
 storefronts never see a half-built index. ``stop()`` flushes, commits and confirms
 the position to the server.
 
+Follow the alias: ``rustok replay`` builds a version beside the live one and switches
+the alias. At most every ``alias_check_interval`` seconds the loop reads the aliases;
+when a document type's live version moved away from the one it writes, it flushes,
+records the switch position in ``rustok_pipeline_targets`` (the replay waits for it
+before it stops writing) and retargets its sinks to the new version. Opening the new
+Tantivy directory waits while the replay still holds its writer; nothing is read from
+the slot meanwhile, so no commit above the recorded position reaches the old version.
+
 Threads: ``start()`` runs the snapshot (if any) in the caller's thread, then polls the
 slot in a background thread; ``stop()`` joins it.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +40,9 @@ from pipelines.runtime.dead_letters import PostgresDeadLetters
 from pipelines.runtime.embedded import EmbeddedRunner, RunnerConfig
 from pipelines.runtime.metrics import PipelineMetrics
 from pipelines.runtime.projection import CoreProjection
+from pipelines.runtime.targets import read_aliases, record_targets
 from pipelines.sinks.base import Sink
+from pipelines.sinks.errors import SinkBackpressure
 from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
 from pipelines.sinks.tantivy_sink import TantivySink
 from pipelines.state.sqlite import SqliteStateStore
@@ -52,6 +63,8 @@ class PipelineOptions:
     linger: seconds a transaction may wait for others before a flush.
     max_batch_events: flush at this many buffered records.
     poll_timeout: seconds one poll of the slot waits for data.
+    alias_check_interval: seconds between looks at the aliases (to follow a replay's switch).
+    retarget_timeout: seconds to wait for a new version's Tantivy writer lock after a switch.
     """
 
     database_url: str
@@ -62,6 +75,8 @@ class PipelineOptions:
     linger: float = 0.05
     max_batch_events: int = 5000
     poll_timeout: float = 0.02
+    alias_check_interval: float = 0.5
+    retarget_timeout: float = 120.0
 
     @property
     def state_file(self) -> Path:
@@ -84,6 +99,9 @@ class EmbeddedPipeline:
         self.runner: EmbeddedRunner | None = None
         self.connector: EmbeddedConnector | None = None
         self.index_versions: dict[DocType, int] = {}
+        self._own_sinks: dict[DocType, list[Sink]] = {}
+        self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._alias_checked = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -110,6 +128,7 @@ class EmbeddedPipeline:
         self.runner.flush()  # the snapshot's tail, so the switch below sees a complete version
         if fresh:
             self._switch_if_rebuilt()
+        record_targets(options.database_url, options.pipeline, self.index_versions, self.runner.applied_lsn)
         self._thread = threading.Thread(target=self._loop, name=f"pipeline-{options.pipeline}", daemon=True)
         self._thread.start()
 
@@ -123,6 +142,8 @@ class EmbeddedPipeline:
         finally:
             if self.connector is not None:
                 self.connector.close()
+            if self._alias_conn is not None:
+                self._alias_conn.close()
         if self._error is not None:
             raise RuntimeError(f"pipeline {self.options.pipeline!r} stopped on an error") from self._error
 
@@ -145,17 +166,60 @@ class EmbeddedPipeline:
             while not self._stop.is_set():
                 self.connector.poll(self.options.poll_timeout)
                 self.runner.tick()
+                self._follow_alias()
         except BaseException as exc:  # the owner learns of it through ``failed`` and ``stop``
             log.exception("pipeline loop failed", extra={"pipeline": self.options.pipeline})
             self._error = exc
 
     def _sinks(self) -> list[Sink]:
-        options = self.options
-        sinks: list[Sink] = []
-        for doc_type, version in self.index_versions.items():
-            sinks.append(PostgresSink(options.database_url, (doc_type,), version))
-            sinks.append(TantivySink(options.index_dir, (doc_type,), version))
-        return sinks + self._extra_sinks
+        self._own_sinks = {doc_type: self._sinks_of(doc_type, version)
+                           for doc_type, version in self.index_versions.items()}
+        return [sink for sinks in self._own_sinks.values() for sink in sinks] + self._extra_sinks
+
+    def _sinks_of(self, doc_type: DocType, version: int) -> list[Sink]:
+        return [PostgresSink(self.options.database_url, (doc_type,), version),
+                TantivySink(self.options.index_dir, (doc_type,), version)]
+
+    def _follow_alias(self) -> None:
+        now = time.monotonic()
+        if now - self._alias_checked < self.options.alias_check_interval:
+            return
+        self._alias_checked = now
+        if self._alias_conn is None or self._alias_conn.closed:
+            self._alias_conn = psycopg.connect(self.options.database_url, autocommit=True)
+        aliases = read_aliases(self._alias_conn)
+        moved = {doc_type: version for doc_type, version in aliases.items()
+                 if doc_type in self.index_versions and version != self.index_versions[doc_type]}
+        if moved:
+            self._retarget(moved)
+
+    def _retarget(self, moved: dict[DocType, int]) -> None:
+        """Write ``moved`` versions from the next commit on (see the module docstring)."""
+        runner = self.runner
+        assert runner is not None
+        runner.flush()
+        record_targets(self.options.database_url, self.options.pipeline, moved, runner.applied_lsn)
+        log.info("alias moved: retargeting the sinks", extra={"versions": moved, "lsn": runner.applied_lsn})
+        added = {doc_type: self._sinks_of(doc_type, version) for doc_type, version in moved.items()}
+        new_sinks = [sink for sinks in added.values() for sink in sinks]
+        self._set_up(new_sinks)
+        retired = [sink for doc_type in moved for sink in self._own_sinks[doc_type]]
+        runner.replace_sinks(retired, new_sinks)
+        self._own_sinks.update(added)
+        self.index_versions.update(moved)
+
+    def _set_up(self, sinks: list[Sink]) -> None:
+        """Set every sink up, waiting while another writer (the replay) still holds a lock."""
+        deadline = time.monotonic() + self.options.retarget_timeout
+        for sink in sinks:
+            while True:
+                try:
+                    sink.setup()
+                    break
+                except SinkBackpressure as exc:
+                    if time.monotonic() > deadline or self._stop.is_set():
+                        raise
+                    time.sleep(min(exc.retry_after, 0.1))
 
     def _target_versions(self, fresh: bool) -> dict[DocType, int]:
         """The live versions, or for a fresh build over existing documents, new ones beside them."""

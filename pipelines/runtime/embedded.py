@@ -151,6 +151,11 @@ class EmbeddedRunner:
     def durable_lsn(self) -> int | None:
         return self._durable
 
+    @property
+    def applied_lsn(self) -> int:
+        """Every commit at or below this position is in every sink (what the checkpoint says)."""
+        return self._applied
+
     def caught_up(self, lsn: int) -> None:
         """Every commit at or below ``lsn`` was delivered: once flushed, it is applied."""
         with self._lock:
@@ -238,6 +243,19 @@ class EmbeddedRunner:
         """Call ``listener`` with each batch of emissions once every sink has flushed it
         (for freshness probes; it runs on the runner's thread, so it must be quick)."""
         self._visible.append(listener)
+
+    def replace_sinks(self, retired: Sequence[Sink], added: Sequence[Sink]) -> None:
+        """Swap sinks between batches (to follow the alias to a new index version): what is
+        buffered goes to the retired sinks first, which are then closed. ``added`` must be set up."""
+        with self._lock:
+            self.flush()
+            for sink in retired:
+                sink.close()
+            self._sinks = [s for s in self._sinks if all(s is not r for r in retired)] + list(added)
+            if self._executor is not None:
+                self._executor.shutdown()
+            self._executor = (ThreadPoolExecutor(len(self._sinks), thread_name_prefix=f"{self.config.pipeline}-sink")
+                              if self.config.parallel_sinks and len(self._sinks) > 1 else None)
 
     def close(self) -> None:
         with self._lock:

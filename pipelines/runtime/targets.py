@@ -1,0 +1,81 @@
+"""Which index version each pipeline writes, and from which source position on.
+
+A replay builds a new index version beside the live one and switches the alias; the
+live pipeline then follows the alias to the new version. The replay may stop writing
+only once it has applied everything the live pipeline wrote to the *old* version, so
+the live pipeline records here, per document type, the version it writes and
+``since_lsn``: every commit above it goes to that version, every commit at or below
+it went to the previous one.
+
+The table is created by this module, idempotently, rather than by a migration: it is
+runtime bookkeeping of the pipelines, not part of the read model's contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from pipelines.model import DocType
+
+_CREATE = """
+CREATE TABLE IF NOT EXISTS rustok_pipeline_targets (
+    pipeline text NOT NULL,
+    doc_type text NOT NULL,
+    index_version integer NOT NULL,
+    since_lsn bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (pipeline, doc_type)
+)
+"""
+
+_UPSERT = """
+INSERT INTO rustok_pipeline_targets AS t (pipeline, doc_type, index_version, since_lsn)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (pipeline, doc_type) DO UPDATE SET
+    index_version = excluded.index_version, since_lsn = excluded.since_lsn, updated_at = now()
+WHERE t.index_version <> excluded.index_version
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    index_version: int
+    since_lsn: int
+
+
+def _ensure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    # Two processes creating it at once may race on the catalog; the loser's error is harmless.
+    try:
+        conn.execute(_CREATE)
+    except psycopg.errors.UniqueViolation:
+        conn.rollback()
+
+
+def record_targets(database_url: str, pipeline: str, versions: dict[DocType, int], since_lsn: int) -> None:
+    """Record that ``pipeline`` writes ``versions`` for commits above ``since_lsn``
+    (a doc type whose version did not change keeps its earlier ``since_lsn``)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _ensure(conn)
+        for doc_type, version in versions.items():
+            conn.execute(_UPSERT, (pipeline, doc_type, version, since_lsn))
+
+
+def load_targets(database_url: str, pipeline: str) -> dict[DocType, Target]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _ensure(conn)
+        rows = conn.execute("SELECT doc_type, index_version, since_lsn FROM rustok_pipeline_targets"
+                            " WHERE pipeline = %s", (pipeline,)).fetchall()
+    out: dict[DocType, Target] = {}
+    for doc_type, version, since in rows:
+        if doc_type in ("product", "content") and isinstance(version, int) and isinstance(since, int):
+            out[doc_type] = Target(version, since)
+    return out
+
+
+def read_aliases(conn: psycopg.Connection[tuple[object, ...]]) -> dict[DocType, int]:
+    """Every document type's live version, in one cheap query."""
+    rows = conn.execute("SELECT doc_type, live_version FROM read_model_aliases").fetchall()
+    return {doc_type: version for doc_type, version in rows
+            if doc_type in ("product", "content") and isinstance(version, int)}

@@ -1,0 +1,51 @@
+"""Comparing index versions: row checksums of the JSONB tables and Tantivy document sets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from tests.integration.runtime.readmodel import tantivy_documents
+
+TABLES = {"product": ("index_products", "product_id", "handle"), "content": ("index_content", "node_id", "slug")}
+
+
+def checksum(database_url: str, doc_type: str, version: int) -> tuple[int, str]:
+    """Row count and md5 over every row of a version, without what differs between two
+    builds of the same facts (indexed_at, and the source position each build read at)."""
+    table, id_column, key = TABLES[doc_type]
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            f"SELECT count(*), coalesce(md5(string_agg(concat_ws('|', tenant_id, locale, {id_column}, {key}, status,"
+            f" ts_config, document - 'version'), E'\\n' ORDER BY tenant_id, locale, {id_column})), '')"
+            f" FROM {table} WHERE index_version = %s", (version,)).fetchone()
+    assert row is not None
+    return int(str(row[0])), str(row[1])
+
+
+def version_rows(database_url: str, doc_type: str, version: int) -> int:
+    return checksum(database_url, doc_type, version)[0]
+
+
+def snapshot(database_url: str, index_dir: Path, doc_type: str, version: int) -> tuple[tuple[int, str], Any]:
+    """Everything a storefront could read from one version: JSONB checksum and Tantivy documents."""
+    return checksum(database_url, doc_type, version), tantivy_documents(index_dir, doc_type, version)
+
+
+def wal_position(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)

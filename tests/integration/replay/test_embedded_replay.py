@@ -1,0 +1,77 @@
+"""`rustok replay` from the embedded source: real PostgreSQL, the embedded connector and
+real Tantivy indexes, beside a live embedded pipeline."""
+
+from __future__ import annotations
+
+import psycopg
+
+from pipelines.runtime.targets import load_targets
+from rustok import demo
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from rustok.replay import EmbeddedReplay, ReplayOptions
+from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
+
+from .readmodel import snapshot, version_rows, wait_for, wal_position
+
+LINEN = str(demo.demo_id("product", "linen-shirt"))
+
+
+def _rename_linen(database_url: str, title: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE commerce_product_translations SET title = %s WHERE product_id = %s AND locale = 'en'",
+                     (title, LINEN))
+
+
+def _caught_up(database_url: str) -> None:
+    target = wal_position(database_url)
+    wait_for(lambda: applied_lsn(database_url) >= target)
+
+
+def test_a_replay_builds_a_version_equal_to_the_live_one_and_the_live_pipeline_follows_the_switch(
+    live_options: PipelineOptions, replay_options: ReplayOptions
+) -> None:
+    url, index_dir = live_options.database_url, live_options.index_dir
+    with EmbeddedPipeline(live_options) as live:
+        _rename_linen(url, "Linen Shirt Before Replay")
+        _caught_up(url)
+        old = {dt: live_version(url, dt) for dt in ("product", "content")}
+        before = {dt: snapshot(url, index_dir, dt, v) for dt, v in old.items()}
+        assert before["product"][0][0] > 0 and before["content"][0][0] > 0
+
+        report = EmbeddedReplay(replay_options).run()
+
+        new = {dt: live_version(url, dt) for dt in ("product", "content")}
+        assert new == {dt: v + 1 for dt, v in old.items()}
+        assert {dt: snapshot(url, index_dir, dt, v) for dt, v in new.items()} == before
+        assert live.index_versions == new
+        assert {dt: t.index_version for dt, t in load_targets(url, "embedded").items()} == new
+        # The old version is gone, rows and Tantivy directory.
+        assert all(version_rows(url, dt, v) == 0 for dt, v in old.items())
+        assert not any((index_dir / dt / f"v{v}").exists() for dt, v in old.items())
+        # The live pipeline now writes the new version.
+        _rename_linen(url, "Linen Shirt After Replay")
+        wait_for(lambda: table_documents(url)[(str(demo.TENANT_ID), "en", LINEN)]["title"]
+                 == "Linen Shirt After Replay")
+        assert live.failed is None
+    assert report.events_read > 0 and report.documents_written == before["product"][0][0] + before["content"][0][0]
+    assert report.dead_letters == 0 and not report.resumed
+    assert report.versions == {dt: [old[dt], new[dt]] for dt in old}
+
+
+def test_a_replay_scoped_to_one_document_type_leaves_the_other_version_alone(
+    live_options: PipelineOptions, replay_options: ReplayOptions
+) -> None:
+    url, index_dir = live_options.database_url, live_options.index_dir
+    with EmbeddedPipeline(live_options):
+        pass
+    product, content = live_version(url, "product"), live_version(url, "content")
+    products_before = snapshot(url, index_dir, "product", product)
+    content_before = snapshot(url, index_dir, "content", content)
+
+    EmbeddedReplay(ReplayOptions(**{**replay_options.__dict__, "doc_types": ("content",)})).run()
+
+    assert live_version(url, "product") == product
+    assert live_version(url, "content") == content + 1
+    assert snapshot(url, index_dir, "product", product) == products_before
+    assert snapshot(url, index_dir, "content", content + 1) == content_before
+    assert not (index_dir / "product" / f"v{product + 1}").exists()
