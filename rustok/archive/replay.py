@@ -76,6 +76,7 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
     if manifest is None:
         raise ArchiveLayoutError(f"{archive_dir} has no archive manifest (run `rustok archive` first)")
     rows = _load(Path(archive_dir), moment, tenant_id)
+    _check_base(rows, moment)
     versions = {doc_type: _free_version(database_url, index_dir, doc_type) for doc_type in doc_types}
     sinks = _sinks(database_url, index_dir, versions)
     rebuild = _Rebuild(sinks, PostgresDeadLetters(database_url), tenant_id)
@@ -117,6 +118,17 @@ def _load(root: Path, until: datetime | None, tenant: str | None) -> pa.Table:
     table = table.append_column("streamed", pc.is_null(table["snapshot"]))
     return table.sort_by([("streamed", "ascending"), ("lsn", "ascending"), ("total_order", "ascending"),
                           ("seq", "ascending")])
+
+
+def _check_base(rows: pa.Table, until: datetime | None) -> None:
+    """Snapshot reads are the base of every rebuild; one taken after ``until`` already
+    holds later changes, so the state at ``until`` cannot be told apart."""
+    if until is None:
+        return
+    taken = pc.max(pc.if_else(rows["streamed"], pa.scalar(None, rows["commit_ts"].type), rows["commit_ts"])).as_py()
+    if taken is not None and taken > until:
+        raise ArchiveReplayError(f"the archive starts with a snapshot taken at {taken.isoformat()}, after "
+                                 f"{until.isoformat()}: it cannot show the read model before that")
 
 
 def _free_version(database_url: str, index_dir: Path, doc_type: DocType) -> int:
