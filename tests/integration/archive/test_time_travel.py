@@ -4,7 +4,7 @@ what the live embedded pipeline showed at that moment (real PostgreSQL, real Tan
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,7 +46,7 @@ def live_documents(database_url: str) -> dict[str, Documents]:
             "content": table_documents(database_url, "index_content")}
 
 
-def rebuilt_documents(database_url: str, versions: dict[str, int]) -> dict[str, Documents]:
+def rebuilt_documents(database_url: str, versions: Mapping[str, int]) -> dict[str, Documents]:
     return {doc_type: version_documents(database_url, doc_type, version) for doc_type, version in versions.items()}
 
 
