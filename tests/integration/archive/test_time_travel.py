@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from pipelines.model import DocType
 from rustok import demo
 from rustok.archive import (
     ArchiveReplayError, EmbeddedArchiveOptions, archive_embedded, replay_archive)
@@ -46,7 +47,7 @@ def live_documents(database_url: str) -> dict[str, Documents]:
             "content": table_documents(database_url, "index_content")}
 
 
-def rebuilt_documents(database_url: str, versions: Mapping[str, int]) -> dict[str, Documents]:
+def rebuilt_documents(database_url: str, versions: Mapping[DocType, int]) -> dict[str, Documents]:
     return {doc_type: version_documents(database_url, doc_type, version) for doc_type, version in versions.items()}
 
 
