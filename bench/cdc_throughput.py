@@ -39,7 +39,7 @@ from rustok.postgres import EmbeddedPostgres, ensure_database
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+    from kafka import KafkaConsumer, TopicPartition
 
 RESULTS = Path(__file__).parent / "results" / "cdc_throughput.json"
 SCHEMA = """

@@ -1,7 +1,6 @@
 """Commit → searchable freshness of the embedded pipeline under a steady write rate.
 
-Builds a catalogue of ``--products`` products (the generator of
-``bench.pipeline_rebuild``), starts ``EmbeddedPipeline`` on it (snapshot), then a
+Builds a catalogue of ``--products`` products (``bench.generator``), starts ``EmbeddedPipeline`` on it (snapshot), then a
 writer commits ``--rate`` small transactions per second for ``--duration`` seconds,
 open loop (each on its own schedule, so a slow pipeline cannot slow the writer down):
 each sets one product's English title to a unique marker. A probe registered with the
@@ -161,7 +160,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-freshness-"))
     try:
         with bench_server(work, args.port, args.admin_url) as admin_url:
-            template = prepare_template(admin_url, products)
+            template, _ = prepare_template(admin_url, products)
             url = clone(admin_url, template, f"{PREFIX}_freshness")
             try:
                 measured = measure(url, work / "state", products, args.rate, duration)

@@ -1,7 +1,7 @@
 """Commit → visible in the JSONB read table, through Debezium on Kafka Connect and the Faust worker.
 
 Starts its own PostgreSQL (TCP), Kafka broker and Kafka Connect (``KafkaRuntime``), a
-catalogue of ``--products`` products (``bench.pipeline_rebuild``'s generator),
+catalogue of ``--products`` products (``bench.generator``),
 Debezium, and ``faust -A pipelines.app worker`` as a subprocess. When the snapshot is
 in the read table, a writer commits ``--rate`` transactions per second for
 ``--duration`` seconds, open loop, each setting one product's English title to a
@@ -160,9 +160,13 @@ def _product_ids(database_url: str, products: int) -> dict[int, str]:
 
 
 def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
-            poll: float) -> dict[str, Any]:
+            poll: float, documents: tuple[int, int]) -> dict[str, Any]:
+    """Start Debezium and the Faust worker on ``url``, time the snapshot until the read tables hold
+    ``documents`` (product, content documents: the Faust rebuild), then time steady marker writes
+    to visibility."""
     debezium = Debezium(runtime.connect_url, url, "benchfaust", "bench_faust_slot", "bench-faust")
     create_source_topics(runtime.bootstrap_servers, debezium.prefix)
+    rebuild_started = time.perf_counter()
     debezium.register()
     worker = Worker(work / "worker", {
         "broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
@@ -170,7 +174,9 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
     })
     worker.start()
     try:
-        wait_for(lambda: _count(url) >= products * 3, 300, "the snapshot in the read table", interval=0.5)
+        wait_for(lambda: _counts(url) >= documents, 900, "the snapshot in the read tables", interval=0.25)
+        rebuild = {"seconds": round(time.perf_counter() - rebuild_started, 3),
+                   "worker_peak_rss_mb": worker_peak_rss_mb(worker)}
         ids = _product_ids(url, products)
         load_before = load_average()
         with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, debezium.prefix) as stamps, \
@@ -195,6 +201,7 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             if marker in docs_at:
                 index_stage.append(max(0.0, seen - docs_at[marker]))
     return {
+        "rebuild": rebuild,
         "writes": len(committed), "achieved_writes_per_second": round(len(committed) / write_seconds, 1),
         "observed": len(latencies), "never_visible": len(committed) - len(latencies),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
@@ -213,10 +220,22 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
     }
 
 
-def _count(url: str) -> int:
+def _counts(url: str) -> tuple[int, int]:
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM index_products").fetchone()
-    return int(row[0]) if row else 0
+        row = conn.execute("SELECT (SELECT count(*) FROM index_products), (SELECT count(*) FROM index_content)"
+                           ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def worker_peak_rss_mb(worker: Worker) -> float | None:
+    """The worker process's peak resident set (VmHWM), while it is alive."""
+    if worker.process is None or worker.process.poll() is not None:
+        return None
+    for line in Path(f"/proc/{worker.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def main() -> None:
@@ -236,9 +255,10 @@ def main() -> None:
             base = admin_url.rsplit("/", 1)[0]
             ensure_database(admin_url, "bench_template")
             runner.upgrade(base + "/bench_template")
-            generate_catalog(base + "/bench_template", args.products)
+            manifest = generate_catalog(base + "/bench_template", args.products)
             url = clone(admin_url, "bench_template", "bench_freshness_faust")
-            measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll)
+            measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll,
+                               (manifest.product_documents, manifest.content_documents))
     finally:
         runtime.down()
         shutil.rmtree(work, ignore_errors=True)

@@ -1,12 +1,12 @@
 """Rebuild throughput of the embedded pipeline: snapshot → core → both sinks, end to end.
 
-Generates ``--products`` products in one tenant with 3 locales (each product: 3
-translations, 2 variants with a German translation, prices in EUR and USD, 2 inventory
-levels, a category link and 2 tag links: 17 change events and 3 documents) with bulk
-SQL into a template database, then, per run, clones it and times
+Generates ``--products`` products with ``bench.generator`` (tenants with 3 to 5 locales,
+1–4 variants, prices, inventory, translations, categories, tags, and content nodes: about
+25 change events per product) into a template database, then, per run, clones it and times
 ``EmbeddedPipeline.start()`` on a fresh state directory: the embedded connector's
 snapshot, decoding, the projection core over SQLite state, the JSONB read tables and
-Tantivy. Reports events/s, documents/s, peak RSS, the runner's time per stage (the
+Tantivy. Each run is a fresh child process, so its peak RSS is the rebuild's own.
+Reports events/s, documents/s, peak RSS, the runner's time per stage (the
 rest of the wall time is the connector reading the snapshot) and the load average, to
 ``bench/results/pipeline_rebuild.json`` (``--small``: a few seconds, results in
 ``pipeline_rebuild_small.json``).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import multiprocessing
 import json
 import os
 import platform
@@ -29,75 +30,26 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import psycopg
 
+from bench.generator import Manifest, generate
 from migrations import runner
 from pipelines.runtime.metrics import PipelineMetrics
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.postgres import EmbeddedPostgres, drop_database, ensure_database
 
 RESULTS = Path(__file__).parent / "results"
-TENANT = UUID("01890000-0000-7000-8000-000000000001")
-LOCALES = ("en", "de", "ru")
-EVENTS_PER_PRODUCT = 17
 STAGES = ("decode", "project", "dead_letters", "sinks", "state_commit", "checkpoint")
 SINK_STAGES = ("sink:postgres", "sink:tantivy")  # each sink's busy time; they overlap inside "sinks"
 
-# Ids are md5-derived UUIDs so children can name their parents without a lookup.
-_CATALOG_SQL = """
-INSERT INTO tenants (id, slug, name, default_locale) VALUES (%(t)s, 'bench', 'Bench', 'en');
-INSERT INTO tenant_locales (id, tenant_id, locale, position)
-SELECT md5('loc' || l)::uuid, %(t)s, l, p - 1 FROM unnest(ARRAY['en', 'de', 'ru']) WITH ORDINALITY AS x(l, p);
-INSERT INTO commerce_categories (id, tenant_id, parent_id, handle, position)
-SELECT md5('cat' || i)::uuid, %(t)s, CASE WHEN i %% 4 = 0 THEN NULL ELSE md5('cat' || (i / 4) * 4)::uuid END,
-       'cat-' || i, i
-FROM generate_series(0, 19) i ORDER BY i %% 4 <> 0, i;
-INSERT INTO commerce_category_translations (id, tenant_id, category_id, locale, name)
-SELECT md5('cat' || i || l)::uuid, %(t)s, md5('cat' || i)::uuid, l, 'Category ' || i || ' ' || l
-FROM generate_series(0, 19) i, unnest(ARRAY['en', 'de', 'ru']) l;
-INSERT INTO commerce_tags (id, tenant_id, slug, name)
-SELECT md5('tag' || i)::uuid, %(t)s, 'tag-' || i, 'Tag ' || i FROM generate_series(0, 9) i;
-INSERT INTO commerce_products (id, tenant_id, handle, status, vendor, published_at)
-SELECT md5('p' || n)::uuid, %(t)s, 'product-' || n, 'published', 'Bench', now() FROM generate_series(1, %(n)s) n;
-INSERT INTO commerce_product_translations (id, tenant_id, product_id, locale, title, description)
-SELECT md5('pt' || n || l)::uuid, %(t)s, md5('p' || n)::uuid, l, 'Product ' || n || ' ' || l,
-       'A fine product number ' || n || ', washed linen for warm days'
-FROM generate_series(1, %(n)s) n, unnest(ARRAY['en', 'de', 'ru']) l;
-INSERT INTO commerce_variants (id, tenant_id, product_id, sku, options, position)
-SELECT md5('v' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, 'P' || n || '-' || s, jsonb_build_object('size', s),
-       CASE s WHEN 'M' THEN 0 ELSE 1 END
-FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
-INSERT INTO commerce_variant_translations (id, tenant_id, product_id, variant_id, locale, title)
-SELECT md5('vt' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, 'de', 'Produkt ' || n || ' ' || s
-FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
-INSERT INTO commerce_prices (id, tenant_id, product_id, variant_id, currency_code, amount)
-SELECT md5('pr' || n || s || c)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, c,
-       (CASE c WHEN 'EUR' THEN 1000 ELSE 1200 END) + n %% 500 + (CASE s WHEN 'M' THEN 0 ELSE 100 END)
-FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s, unnest(ARRAY['EUR', 'USD']) c;
-INSERT INTO commerce_inventory_levels (id, tenant_id, product_id, variant_id, location, stocked_quantity)
-SELECT md5('inv' || n || s)::uuid, %(t)s, md5('p' || n)::uuid, md5('v' || n || s)::uuid, 'default', n %% 7
-FROM generate_series(1, %(n)s) n, unnest(ARRAY['M', 'L']) s;
-INSERT INTO commerce_product_categories (id, tenant_id, product_id, category_id, position)
-SELECT md5('pc' || n)::uuid, %(t)s, md5('p' || n)::uuid, md5('cat' || n %% 20)::uuid, 0
-FROM generate_series(1, %(n)s) n;
-INSERT INTO commerce_product_tags (id, tenant_id, product_id, tag_id)
-SELECT md5('ptag' || n || k)::uuid, %(t)s, md5('p' || n)::uuid, md5('tag' || (n + k) %% 10)::uuid
-FROM generate_series(1, %(n)s) n, unnest(ARRAY[0, 3]) k;
-"""
-
-
-def generate_catalog(database_url: str, products: int) -> None:
-    """Insert the bench tenant and ``products`` products (17 rows each) in one transaction."""
-    # Client-side binding: several statements in one round trip.
-    with psycopg.connect(database_url, cursor_factory=psycopg.ClientCursor) as conn:
-        conn.execute(_CATALOG_SQL, {"t": TENANT, "n": products})
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
+def generate_catalog(database_url: str, products: int, seed: int = 42) -> Manifest:
+    """Write ``products`` products with their tenants and content (``bench.generator``)."""
+    return generate(database_url, products, seed)
 
 
 # Databases and slots carry the process id, so runs can share a server (``--admin-url``).
@@ -119,13 +71,13 @@ def bench_server(work: Path, port: int, admin_url: str | None = None) -> Iterato
         server.destroy()
 
 
-def prepare_template(admin_url: str, products: int) -> str:
-    """A migrated database holding the catalogue; returns its name."""
+def prepare_template(admin_url: str, products: int, seed: int = 42) -> tuple[str, Manifest]:
+    """A migrated database holding the catalogue; returns its name and what was written."""
     name = f"{PREFIX}_template"
+    drop_database(admin_url, name)
     ensure_database(admin_url, name)
     runner.upgrade(url_of(admin_url, name))
-    generate_catalog(url_of(admin_url, name), products)
-    return name
+    return name, generate_catalog(url_of(admin_url, name), products, seed)
 
 
 def url_of(admin_url: str, database: str) -> str:
@@ -178,15 +130,17 @@ def stage_split(metrics: PipelineMetrics, wall: float) -> dict[str, float]:
 
 
 def read_model_counts(database_url: str) -> tuple[int, int]:
+    """Product and content documents in the read tables."""
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM index_products), (SELECT count(*) FROM commerce_products)"
+        row = conn.execute("SELECT (SELECT count(*) FROM index_products), (SELECT count(*) FROM index_content)"
                            ).fetchone()
     assert row is not None
     return int(str(row[0])), int(str(row[1]))
 
 
-def run_once(database_url: str, state_dir: Path, slot: str, profile: Path | None = None) -> dict[str, Any]:
-    """Time one rebuild from a fresh state directory; check every product reached the read table."""
+def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int, int],
+             profile: Path | None = None) -> dict[str, Any]:
+    """Time one rebuild from a fresh state directory; check every document reached the read tables."""
     shutil.rmtree(state_dir, ignore_errors=True)
     pipeline = EmbeddedPipeline(PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=slot))
     load_before = load_average()
@@ -205,9 +159,10 @@ def run_once(database_url: str, state_dir: Path, slot: str, profile: Path | None
     stop_seconds = time.perf_counter() - stop_started
     if profiler and profile:
         profiler.dump_stats(profile)
-    documents, products = read_model_counts(database_url)
-    if documents != products * len(LOCALES):
-        raise SystemExit(f"read model incomplete: {documents} documents for {products} products")
+    counts = read_model_counts(database_url)
+    if counts != expected:
+        raise SystemExit(f"read model incomplete: {counts} documents (products, content), expected {expected}")
+    documents = sum(counts)
     events = int(pipeline.metrics.events("source"))
     return {
         "seconds": round(wall, 3),
@@ -235,24 +190,38 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path | None) -> dict[str, Any]:
-    started = time.perf_counter()
-    template = prepare_template(admin_url, products)
-    generated = time.perf_counter() - started
+def _child_run(database_url: str, state_dir: Path, slot: str, expected: tuple[int, int],
+               profile: Path | None) -> dict[str, Any]:
+    result = run_once(database_url, state_dir, slot, expected, profile)
+    result["peak_rss_mb"] = peak_rss_mb()  # this child's: the rebuild alone
+    return result
+
+
+def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path | None = None,
+            seed: int = 42, prepared: tuple[str, Manifest] | None = None) -> dict[str, Any]:
+    """Generate ``products`` into a template (or use the ``prepared`` template database and what it
+    holds, which is then left in place), then ``runs`` rebuilds, each of a fresh clone in a fresh process."""
+    template, manifest = prepared or prepare_template(admin_url, products, seed)
+    expected = (manifest.product_documents, manifest.content_documents)
     results = []
     try:
         for i in range(runs):
             name, slot = f"{PREFIX}_run_{i}", f"{PREFIX}_rebuild_{i}"
             url = clone(admin_url, template, name)
             try:
-                results.append(run_once(url, work / f"state-{i}", slot, profile if i == 0 else None))
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    results.append(pool.submit(_child_run, url, work / f"state-{i}", slot, expected,
+                                               profile if i == 0 else None).result())
             finally:
                 drop_slot(url, slot)
                 drop_database(admin_url, name)
             print(json.dumps(results[-1]), flush=True)
     finally:
-        drop_database(admin_url, template)
-    return {"generate_seconds": round(generated, 3), "runs": results, **summarize(results)}
+        if prepared is None:
+            drop_database(admin_url, template)
+    return {"generate_seconds": round(manifest.seconds, 3), "generated": manifest.to_json(),
+            "events_per_product": round(manifest.total_rows / products, 1), "runs": results, **summarize(results),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
 
 
 def main() -> None:
@@ -264,6 +233,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=55871)
     parser.add_argument("--admin-url", help="use this PostgreSQL server (its 'postgres' database) instead of "
                                             "starting one; it needs wal_level=logical")
+    parser.add_argument("--seed", type=int, default=42, help="the generator's seed")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. the commit measured)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -272,15 +242,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-"))
     try:
         with bench_server(work, args.port, args.admin_url) as admin_url:
-            measured = measure(admin_url, work, products, runs, args.profile)
+            measured = measure(admin_url, work, products, runs, args.profile, args.seed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "benchmark": "pipeline_rebuild", "label": args.label, "products": products,
-        "locales": len(LOCALES), "events_per_product": EVENTS_PER_PRODUCT,
         "target_events_per_second": 20_000,
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
-        "peak_rss_mb": peak_rss_mb(), **measured,
+        **measured,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -143,13 +143,14 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
     }
 
 
-def run(database_url: str, products: int, clients: int, runs: int) -> dict[str, Any]:
+def run(database_url: str, products: int, clients: int, runs: int, warmup: int = 100) -> dict[str, Any]:
+    """Median creations/s of ``runs`` runs of ``products`` creations each, after ``warmup`` creations."""
     port = _free_port()
     server = _start_server(database_url, port, pool=clients + 2)
     base = f"http://127.0.0.1:{port}"
     try:
         token = _login(base)
-        _one_run(base, token, server.pid, 10_000_000, 100, 1)  # warm-up: imports, pools, caches
+        _one_run(base, token, server.pid, 10_000_000, warmup, 1)  # warm-up: imports, pools, caches
         results = [_one_run(base, token, server.pid, (n + 1) * 1_000_000, products, clients) for n in range(runs)]
     finally:
         server.terminate()

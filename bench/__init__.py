@@ -1,0 +1,1 @@
+"""Benchmarks of the platform against its baselines (``python -m bench.run``)."""
