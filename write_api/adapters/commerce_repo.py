@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.ids import new_id
+from write_api.adapters.category_tree import CategoryTree
 from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import commerce as m
 
@@ -189,6 +190,7 @@ class CatalogRepository:
 
     def __init__(self, tables: TenantTables) -> None:
         self.t = tables
+        self.categories = CategoryTree(tables, CATEGORIES, C_TRANSLATIONS, "category")
 
     def tag_ids(self, slugs: Sequence[str], *, create: bool) -> dict[str, UUID]:
         """Ids of tags by slug; with ``create`` the missing ones are made (named after their slug)."""
@@ -203,41 +205,6 @@ class CatalogRepository:
         if not slugs:
             return {}
         return {r["slug"]: r["id"] for r in self.t.select(PRICE_LISTS, PRICE_LISTS.c.slug.in_(list(slugs)))}
-
-    def category_ids(self, ids: Iterable[UUID]) -> set[UUID]:
-        return self.t.existing_ids(CATEGORIES, ids)
-
-    def add_category(self, row: Row, translations: list[Row]) -> Row:
-        root = self.t.insert_returning(CATEGORIES, row)
-        self.t.insert(C_TRANSLATIONS, translations)
-        return root
-
-    def touch_category(self, category_id: UUID, if_match: int | None, values: Row | None = None) -> Row:
-        return self.t.touch(CATEGORIES, category_id, "category", if_match, values)
-
-    def replace_category_translations(self, category_id: UUID, rows: list[Row]) -> None:
-        self.t.delete(C_TRANSLATIONS, C_TRANSLATIONS.c.category_id == category_id)
-        self.t.insert(C_TRANSLATIONS, rows)
-
-    def category_parents(self) -> dict[UUID, UUID | None]:
-        return {r["id"]: r["parent_id"] for r in self.t.select(CATEGORIES)}
-
-    def delete_category(self, category_id: UUID, if_match: int | None) -> Row:
-        return self.t.delete_versioned(CATEGORIES, category_id, "category", if_match)
-
-    def load_categories(self, roots: Sequence[Row]) -> list[dict[str, Any]]:
-        ids = [r["id"] for r in roots]
-        translations = _by(self.t.select(C_TRANSLATIONS, C_TRANSLATIONS.c.category_id.in_(ids),
-                                         order_by=[C_TRANSLATIONS.c.locale]), "category_id") if ids else {}
-        return [{**r, "translations": translations.get(r["id"], [])} for r in roots]
-
-    def get_category(self, category_id: UUID) -> dict[str, Any] | None:
-        row = self.t.get(CATEGORIES, category_id)
-        return None if row is None else self.load_categories([row])[0]
-
-    def list_categories(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where: list[sa.ColumnElement[bool]] = [CATEGORIES.c.id > after] if after is not None else []
-        return self.load_categories(self.t.select(CATEGORIES, *where, limit=limit, versioned=True))
 
     def add_tag(self, row: Row) -> Row:
         return self.t.insert_returning(TAGS, row)

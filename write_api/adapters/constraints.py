@@ -26,6 +26,12 @@ _UNIQUE: dict[str, tuple[tuple[str | int, ...], str]] = {
     "uq_flex_schemas_tenant_id_slug": (("body", "slug"), "a schema with this slug already exists"),
 }
 
+# The referencing table named in a "still referenced" violation, as a content team calls it.
+_REFERENCED_BY = {
+    "commerce_categories": "subcategories", "content_categories": "subcategories",
+    "commerce_product_categories": "products", "commerce_order_lines": "orders",
+}
+
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 
@@ -41,6 +47,11 @@ def translate(error: IntegrityError) -> WriteApiError:
     if sqlstate == _FOREIGN_KEY_VIOLATION:
         if "flex_schemas" in constraint:
             return Conflict("entries still use this schema", (FieldError(("path", "id"), "delete its entries first"),))
+        primary = getattr(diag, "message_primary", None) or ""
+        if primary.startswith("update or delete on table"):  # the row is still referenced by another
+            what = _REFERENCED_BY.get(getattr(diag, "table_name", None) or "", "other items")
+            message = f"{what} still refer to it"
+            return Conflict(message, (FieldError(("path", "id"), f"{message}; move or delete them first"),))
         message = "refers to an item that does not exist"
         return InvalidInput(message, (FieldError(("body",), f"{message} ({constraint})"),))
     message = f"violates the rule {constraint or 'of the table'}"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.ids import new_id
+from write_api.adapters.category_tree import CategoryTree
 from write_api.adapters.tables import Row, TenantTables, table_of
 from write_api.models import content as m
 
@@ -26,6 +27,7 @@ C_TRANSLATIONS = table_of(m.ContentCategoryTranslation)
 class NodeRepository:
     def __init__(self, tables: TenantTables) -> None:
         self.t = tables
+        self.categories = CategoryTree(tables, CATEGORIES, C_TRANSLATIONS, "category")
 
     def get_root(self, node_id: UUID) -> Row | None:
         return self.t.get(NODES, node_id)
@@ -65,7 +67,7 @@ class NodeRepository:
         return {r["slug"]: r["id"] for r in self.t.select(TAGS, TAGS.c.slug.in_(list(slugs)))}
 
     def category_exists(self, category_id: UUID) -> bool:
-        return bool(self.t.existing_ids(CATEGORIES, [category_id]))
+        return bool(self.categories.ids([category_id]))
 
     def list_roots(self, kinds: Sequence[str], status: str | None, root_id: UUID | None, after: UUID | None, limit: int) -> list[Row]:
         where: list[sa.ColumnElement[bool]] = [NODES.c.kind.in_(list(kinds))]
@@ -97,26 +99,15 @@ class NodeRepository:
             tag_map[r["node_id"]].append(r["slug"])
         return [assemble_node(root, texts, bodies, tag_map.get(root["id"], [])) for root in roots]
 
-    def add_category(self, row: Row, translations: list[Row]) -> Row:
-        root = self.t.insert_returning(CATEGORIES, row)
-        self.t.insert(C_TRANSLATIONS, [{**t, "category_id": root["id"]} for t in translations])
-        return root
-
-    def list_categories(self, after: UUID | None, limit: int) -> list[dict[str, Any]]:
-        where: list[sa.ColumnElement[bool]] = [CATEGORIES.c.id > after] if after is not None else []
-        roots = self.t.select(CATEGORIES, *where, limit=limit, versioned=True)
-        ids = [r["id"] for r in roots]
-        names: dict[UUID, list[Row]] = defaultdict(list)
-        for t in self.t.select(C_TRANSLATIONS, C_TRANSLATIONS.c.category_id.in_(ids)) if ids else []:
-            names[t["category_id"]].append({"locale": t["locale"], "name": t["name"], "description": t["description"]})
-        return [{**r, "translations": names.get(r["id"], [])} for r in roots]
-
     def add_tag(self, row: Row) -> Row:
         return self.t.insert_returning(TAGS, row)
 
     def list_tags(self, after: UUID | None, limit: int) -> list[Row]:
         where: list[sa.ColumnElement[bool]] = [TAGS.c.id > after] if after is not None else []
         return self.t.select(TAGS, *where, limit=limit, versioned=True)
+
+    def delete_tag(self, tag_id: UUID, if_match: int | None) -> Row:
+        return self.t.delete_versioned(TAGS, tag_id, "tag", if_match)
 
 
 def assemble_node(root: Row, texts: list[Row], bodies: list[Row], tags: list[str]) -> dict[str, Any]:

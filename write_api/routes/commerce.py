@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from write_api.domain.lifecycle import Action
+from write_api.routes.categories import add_category_routes
 from write_api.routes.deps import IfMatch, RequestId, ServicesDep, authorize, path_id, respond, show
 from write_api.schemas import commerce as s
 from write_api.schemas.common import Deleted, Page, Slug
-from write_api.service import catalog, commerce
+from write_api.service import catalog, categories, commerce
 from write_api.service.common import found, page, parse_cursor
 from write_api.service.principal import Principal
 
@@ -111,41 +112,8 @@ def set_inventory(product_id: str, variant_id: str, location: Slug, body: s.Inve
     return respond(response, commerce.set_inventory(cmd, services.uow(p.tenant_id, rid)), s.ProductOut)
 
 
-@router.post("/categories", status_code=201, response_model=s.CategoryOut)
-def create_category(body: s.CategoryIn, p: can("commerce.category.create"), services: ServicesDep,  # type: ignore[valid-type]
-                    rid: RequestId, response: Response) -> s.CategoryOut:
-    return respond(response, catalog.create_category(catalog.CreateCategory(p, body), services.uow(p.tenant_id, rid)), s.CategoryOut)
-
-
-@router.get("/categories", response_model=Page[s.CategoryOut])
-def list_categories(p: can("commerce.category.read"), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
-                    cursor: str | None = None, limit: Limit = 100) -> Page[s.CategoryOut]:
-    with services.uow(p.tenant_id, rid) as uow:
-        listed = page(uow.catalog.list_categories(parse_cursor(cursor), limit), limit)
-    return Page[s.CategoryOut](items=[s.CategoryOut.model_validate(i) for i in listed.items], next_cursor=listed.next_cursor)
-
-
-@router.get("/categories/{category_id}", response_model=s.CategoryOut)
-def get_category(category_id: str, p: can("commerce.category.read"), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
-                 response: Response) -> s.CategoryOut:
-    cid = path_id(category_id, "category")
-    with services.uow(p.tenant_id, rid) as uow:
-        body = found(uow.catalog.get_category(cid), "category", cid)
-    return show(response, body, s.CategoryOut)
-
-
-@router.patch("/categories/{category_id}", response_model=s.CategoryOut)
-def update_category(category_id: str, body: s.CategoryPatch, p: can("commerce.category.update"),  # type: ignore[valid-type]
-                    services: ServicesDep, rid: RequestId, if_match: IfMatch, response: Response) -> s.CategoryOut:
-    cmd = catalog.UpdateCategory(p, path_id(category_id, "category"), body, if_match)
-    return respond(response, catalog.update_category(cmd, services.uow(p.tenant_id, rid)), s.CategoryOut)
-
-
-@router.delete("/categories/{category_id}", response_model=Deleted)
-def delete_category(category_id: str, p: can("commerce.category.delete"), services: ServicesDep,  # type: ignore[valid-type]
-                    rid: RequestId, if_match: IfMatch, response: Response) -> Deleted:
-    cmd = catalog.DeleteCategory(p, path_id(category_id, "category"), if_match)
-    return respond(response, catalog.delete_category(cmd, services.uow(p.tenant_id, rid)), Deleted)
+add_category_routes(router, "/categories", "commerce.category", "commerce", categories.COMMERCE,
+                    s.CategoryIn, s.CategoryPatch, s.CategoryOut)
 
 
 @router.post("/tags", status_code=201, response_model=s.TagOut)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from write_api.domain.lifecycle import Action
 from write_api.errors import NotFound
+from write_api.routes.categories import add_category_routes
 from write_api.routes.deps import IfMatch, RequestId, Services, ServicesDep, authorize, path_id, respond, show
 from write_api.schemas import content as s
 from write_api.schemas.common import Deleted, Page
-from write_api.service import content
+from write_api.service import categories, content
 from write_api.service.common import found, page, parse_cursor
 from write_api.service.principal import Principal
 
@@ -133,20 +134,8 @@ _wrapper("forum", "forum/topics", "topic", "reply", "replies")
 _wrapper("pages", "pages", "page", None, None)
 
 
-@router.post("/content/categories", status_code=201, response_model=s.ContentCategoryOut)
-def create_content_category(body: s.ContentCategoryIn, p: can("content.category.create"), services: ServicesDep,  # type: ignore[valid-type]
-                            rid: RequestId, response: Response) -> s.ContentCategoryOut:
-    written = content.create_content_category(content.CreateContentCategory(p, body), services.uow(p.tenant_id, rid))
-    return respond(response, written, s.ContentCategoryOut)
-
-
-@router.get("/content/categories", response_model=Page[s.ContentCategoryOut])
-def list_content_categories(p: can("content.category.read"), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
-                            cursor: str | None = None, limit: Limit = 100) -> Page[s.ContentCategoryOut]:
-    with services.uow(p.tenant_id, rid) as uow:
-        listed = page(uow.nodes.list_categories(parse_cursor(cursor), limit), limit)
-    return Page[s.ContentCategoryOut](items=[s.ContentCategoryOut.model_validate(i) for i in listed.items],
-                                      next_cursor=listed.next_cursor)
+add_category_routes(router, "/content/categories", "content.category", "content", categories.CONTENT,
+                    s.ContentCategoryIn, s.ContentCategoryPatch, s.ContentCategoryOut)
 
 
 @router.post("/content/tags", status_code=201, response_model=s.ContentTagOut)
@@ -162,3 +151,10 @@ def list_content_tags(p: can("content.tag.read"), services: ServicesDep, rid: Re
     with services.uow(p.tenant_id, rid) as uow:
         listed = page(uow.nodes.list_tags(parse_cursor(cursor), limit), limit)
     return Page[s.ContentTagOut](items=[s.ContentTagOut.model_validate(i) for i in listed.items], next_cursor=listed.next_cursor)
+
+
+@router.delete("/content/tags/{tag_id}", response_model=Deleted)
+def delete_content_tag(tag_id: str, p: can("content.tag.delete"), services: ServicesDep,  # type: ignore[valid-type]
+                       rid: RequestId, if_match: IfMatch, response: Response) -> Deleted:
+    cmd = content.DeleteContentTag(p, path_id(tag_id, "tag"), if_match)
+    return respond(response, content.delete_content_tag(cmd, services.uow(p.tenant_id, rid)), Deleted)

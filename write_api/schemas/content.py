@@ -90,6 +90,13 @@ class ContentCategoryIn(Strict):
     translations: Annotated[list[ContentCategoryTranslationIn], Field(min_length=1, max_length=50)]
 
 
+class ContentCategoryPatch(Strict):
+    slug: Slug | None = None
+    parent_id: Id | None = None
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    translations: Annotated[list[ContentCategoryTranslationIn], Field(min_length=1, max_length=50)] | None = None
+
+
 class ContentCategoryOut(Out):
     id: Any
     slug: str

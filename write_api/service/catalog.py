@@ -1,4 +1,4 @@
-"""Catalogue commands: the category tree, tags, price lists, and orders."""
+"""Catalogue commands: tags, price lists, and orders (the category tree: service/categories.py)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,10 @@ from uuid import UUID
 from contracts.ids import new_id
 from write_api.domain.orders import PricedLine, next_order_status, order_totals
 from write_api.errors import FieldError, InvalidInput
-from write_api.schemas.commerce import CategoryIn, CategoryPatch, OrderIn, OrderStatusIn, PriceListIn, TagIn
+from write_api.schemas.commerce import OrderIn, OrderStatusIn, PriceListIn, TagIn
 from write_api.service.common import Written, check_locales, found
 from write_api.service.principal import Principal
 from write_api.service.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class CreateCategory:
-    principal: Principal
-    data: CategoryIn
-
-
-@dataclass(frozen=True)
-class UpdateCategory:
-    principal: Principal
-    category_id: UUID
-    data: CategoryPatch
-    if_match: int | None
-
-
-@dataclass(frozen=True)
-class DeleteCategory:
-    principal: Principal
-    category_id: UUID
-    if_match: int | None
 
 
 @dataclass(frozen=True)
@@ -67,60 +46,6 @@ class ChangeOrderStatus:
     order_id: UUID
     data: OrderStatusIn
     if_match: int | None
-
-
-def _check_parent(uow: UnitOfWork, category_id: UUID | None, parent_id: UUID | None) -> None:
-    if parent_id is None:
-        return
-    parents = uow.catalog.category_parents()
-    if parent_id not in parents:
-        raise InvalidInput("unknown parent", (FieldError(("body", "parent_id"), f"no category with id {parent_id}"),))
-    node: UUID | None = parent_id
-    while node is not None:  # walking up from the new parent must never reach the category itself
-        if node == category_id:
-            raise InvalidInput("a category cannot be its own ancestor",
-                               (FieldError(("body", "parent_id"), "would make a cycle"),))
-        node = parents.get(node)
-
-
-def create_category(cmd: CreateCategory, uow: UnitOfWork) -> Written:
-    data = cmd.data
-    check_locales(cmd.principal, [(("body", "translations", i, "locale"), t.locale) for i, t in enumerate(data.translations)])
-    with uow:
-        _check_parent(uow, None, data.parent_id)
-        root = uow.catalog.add_category({"handle": data.handle, "parent_id": data.parent_id, "position": data.position}, [])
-        cid = root["id"]
-        uow.catalog.replace_category_translations(cid, [{"category_id": cid, **t.model_dump()} for t in data.translations])
-        uow.outbox.append("category", cid, "CategoryCreated", {"id": str(cid), "handle": data.handle})
-        view = found(uow.catalog.get_category(cid), "category", cid)
-        token = uow.commit()
-    return Written(view, root["version"], token)
-
-
-def update_category(cmd: UpdateCategory, uow: UnitOfWork) -> Written:
-    data, cid = cmd.data, cmd.category_id
-    if data.translations is not None:
-        check_locales(cmd.principal, [(("body", "translations", i, "locale"), t.locale) for i, t in enumerate(data.translations)])
-    with uow:
-        values = data.model_dump(exclude_unset=True, exclude={"translations"})
-        root = uow.catalog.touch_category(cid, cmd.if_match)
-        if "parent_id" in values:
-            _check_parent(uow, cid, values["parent_id"])
-        root = uow.catalog.touch_category(cid, None, {k: v for k, v in values.items() if v is not None or k == "parent_id"})
-        if data.translations is not None:
-            uow.catalog.replace_category_translations(cid, [{"category_id": cid, **t.model_dump()} for t in data.translations])
-        uow.outbox.append("category", cid, "CategoryUpdated", {"id": str(cid), "fields": sorted(data.model_fields_set)})
-        view = found(uow.catalog.get_category(cid), "category", cid)
-        token = uow.commit()
-    return Written(view, root["version"], token)
-
-
-def delete_category(cmd: DeleteCategory, uow: UnitOfWork) -> Written:
-    with uow:
-        row = uow.catalog.delete_category(cmd.category_id, cmd.if_match)
-        uow.outbox.append("category", cmd.category_id, "CategoryDeleted", {"id": str(cmd.category_id), "handle": row["handle"]})
-        token = uow.commit()
-    return Written({"id": str(cmd.category_id), "deleted": True}, None, token)
 
 
 def create_tag(cmd: CreateTag, uow: UnitOfWork) -> Written:

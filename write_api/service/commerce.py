@@ -148,7 +148,7 @@ def _links(uow: UnitOfWork, product_id: UUID, category_ids: list[UUID] | None, t
     categories = None
     if category_ids is not None:
         check_unique([str(c) for c in category_ids], lambda i: ("body", "category_ids", i), "category")
-        missing_refs(category_ids, uow.catalog.category_ids(category_ids), lambda i: ("body", "category_ids", i), "category")
+        missing_refs(category_ids, uow.catalog.categories.ids(category_ids), lambda i: ("body", "category_ids", i), "category")
         categories = [{"product_id": product_id, "category_id": c, "position": 0} for c in category_ids]
     tag_rows = None
     if tags is not None:

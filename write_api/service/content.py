@@ -12,7 +12,7 @@ from write_api.adapters.content_repo import assemble_node
 from write_api.domain.content import check_parent, node_slug
 from write_api.domain.lifecycle import EVENT_NAMES, Action, transition
 from write_api.errors import Conflict, FieldError, InvalidInput
-from write_api.schemas.content import ContentCategoryIn, ContentTagIn, NodeIn, NodePatch, NodeTranslationIn
+from write_api.schemas.content import ContentTagIn, NodeIn, NodePatch, NodeTranslationIn
 from write_api.service.common import Written, check_locales, found
 from write_api.service.principal import Principal
 from write_api.service.uow import UnitOfWork
@@ -45,12 +45,6 @@ class ChangeNodeStatus:
     node_id: UUID
     action: Action
     if_match: int | None
-
-
-@dataclass(frozen=True)
-class CreateContentCategory:
-    principal: Principal
-    data: ContentCategoryIn
 
 
 @dataclass(frozen=True)
@@ -152,23 +146,24 @@ def change_node_status(cmd: ChangeNodeStatus, uow: UnitOfWork) -> Written:
     return Written(view, root["version"], token)
 
 
-def create_content_category(cmd: CreateContentCategory, uow: UnitOfWork) -> Written:
-    data = cmd.data
-    check_locales(cmd.principal, [(("body", "translations", i, "locale"), t.locale) for i, t in enumerate(data.translations)])
-    with uow:
-        if data.parent_id is not None and not uow.nodes.category_exists(data.parent_id):
-            raise InvalidInput("unknown parent", (FieldError(("body", "parent_id"), f"no category with id {data.parent_id}"),))
-        root = uow.nodes.add_category({"slug": data.slug, "parent_id": data.parent_id, "position": data.position},
-                                      [t.model_dump() for t in data.translations])
-        uow.outbox.append("content_category", root["id"], "ContentCategoryCreated", {"id": str(root["id"]), "slug": data.slug})
-        token = uow.commit()
-    body = {**root, "translations": [t.model_dump() for t in data.translations]}
-    return Written(body, root["version"], token)
-
-
 def create_content_tag(cmd: CreateContentTag, uow: UnitOfWork) -> Written:
     with uow:
         row = uow.nodes.add_tag(cmd.data.model_dump())
         uow.outbox.append("content_tag", row["id"], "ContentTagCreated", {"id": str(row["id"]), "slug": row["slug"]})
         token = uow.commit()
     return Written(row, row["version"], token)
+
+
+@dataclass(frozen=True)
+class DeleteContentTag:
+    principal: Principal
+    tag_id: UUID
+    if_match: int | None
+
+
+def delete_content_tag(cmd: DeleteContentTag, uow: UnitOfWork) -> Written:
+    with uow:
+        row = uow.nodes.delete_tag(cmd.tag_id, cmd.if_match)
+        uow.outbox.append("content_tag", cmd.tag_id, "ContentTagDeleted", {"id": str(cmd.tag_id), "slug": row["slug"]})
+        token = uow.commit()
+    return Written({"id": str(cmd.tag_id), "deleted": True}, None, token)

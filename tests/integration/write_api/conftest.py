@@ -94,6 +94,9 @@ def populate(client: TestClient, tenant: Tenant) -> None:
     ids["category_id"] = ok(client.post("/v1/categories", headers=h, json={
         "handle": "shirts", "translations": [{"locale": "en", "name": "Shirts"}]}), 201)["id"]
     ids["tag_id"] = ok(client.post("/v1/tags", headers=h, json={"slug": "sale", "name": "Sale"}), 201)["id"]
+    ids["content_category_id"] = ok(client.post("/v1/content/categories", headers=h, json={
+        "slug": "guides", "translations": [{"locale": "en", "name": "Guides"}]}), 201)["id"]
+    ids["content_tag_id"] = ok(client.post("/v1/content/tags", headers=h, json={"slug": "tips", "name": "Tips"}), 201)["id"]
     ok(client.post("/v1/price-lists", headers=h, json={"slug": "wholesale", "name": "Wholesale"}), 201)
     product = ok(client.post("/v1/products", headers=h, json=product_body(
         "tee", category_ids=[ids["category_id"]], tags=["sale"], status="published")), 201)

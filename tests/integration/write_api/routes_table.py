@@ -24,9 +24,13 @@ class Route:
     body: Body | None = None
     status: int = 200
     node_is: str = "node_id"  # which of the tenant's nodes fills {node_id}
+    content: bool = False  # {category_id} and {tag_id} are the tenant's content category and tag
 
     def url(self, ids: dict[str, str]) -> str:
-        return self.path.format(**{**ids, "node_id": ids[self.node_is]}, module="blog", location="default")
+        filled = {**ids, "node_id": ids[self.node_is]}
+        if self.content:
+            filled.update(category_id=ids["content_category_id"], tag_id=ids["content_tag_id"])
+        return self.path.format(**filled, module="blog", location="default")
 
     @property
     def key(self) -> str:
@@ -74,6 +78,10 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/content/categories", "content.category.create", "content", lambda ids: {
         "slug": "news", "translations": [{"locale": "en", "name": "News"}]}, 201),
     Route("GET", "/v1/content/categories", "content.category.read", "content"),
+    Route("GET", "/v1/content/categories/{category_id}", "content.category.read", "content", content=True),
+    Route("PATCH", "/v1/content/categories/{category_id}", "content.category.update", "content", lambda ids: {
+        "position": 2, "translations": [{"locale": "en", "name": "Guides"}, {"locale": "de", "name": "Anleitungen"}]},
+        content=True),
     Route("POST", "/v1/content/tags", "content.tag.create", "content", lambda ids: {"slug": "howto", "name": "How-to"}, 201),
     Route("GET", "/v1/content/tags", "content.tag.read", "content"),
     Route("POST", "/v1/products", "commerce.product.create", "commerce", lambda ids: product_body("mug", ["MUG-1"]), 201),
@@ -123,6 +131,8 @@ ROUTES: list[Route] = [
     Route("DELETE", "/v1/flex/entries/{entry_id}", "flex.entry.delete", "flex"),
     Route("DELETE", "/v1/products/{product_id}/variants/{variant_id}", "commerce.product.update", "commerce"),
     Route("DELETE", "/v1/tags/{tag_id}", "commerce.tag.delete", "commerce"),
+    Route("DELETE", "/v1/content/tags/{tag_id}", "content.tag.delete", "content", content=True),
+    Route("DELETE", "/v1/content/categories/{category_id}", "content.category.delete", "content", content=True),
     Route("DELETE", "/v1/nodes/{node_id}", "content.node.delete", "content"),
     Route("DELETE", "/v1/api-keys/{key_id}", "auth.api_key.revoke", None),
 ]

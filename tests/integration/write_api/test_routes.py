@@ -108,7 +108,8 @@ def _count(world: World, table: str) -> int:
 
 def _snapshot(world: World) -> dict[str, Any]:
     tables = ["commerce_products", "commerce_variants", "commerce_prices", "nodes", "node_translations",
-              "flex_schemas", "flex_entries", "commerce_orders", "api_keys", "users", "commerce_categories", "commerce_tags"]
+              "flex_schemas", "flex_entries", "commerce_orders", "api_keys", "users", "commerce_categories", "commerce_tags",
+              "content_categories", "content_category_translations", "content_tags", "tenant_locales", "user_roles"]
     with world.engine.connect() as conn:
         return {t: conn.execute(sa.text(f"SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM {t} x "
                                         "WHERE tenant_id = :t"), {"t": world.a.id}).scalar_one() for t in tables}
