@@ -10,6 +10,7 @@ Errors derive from :class:`ArchiveError` (tree in ``errors``).
 from __future__ import annotations
 
 from .embedded import ArchiveRunReport, EmbeddedArchiveOptions, archive_embedded
+from .kafka import GROUP, KafkaArchiveOptions, archive_kafka
 from .errors import ArchiveError, ArchiveGap, ArchiveLayoutError, ArchiveReplayError
 from .parts import Manifest, read_manifest
 from .replay import ArchiveReplayReport, replay_archive
@@ -24,8 +25,11 @@ __all__ = [
     "ArchiveReplayReport",
     "ArchiveRunReport",
     "EmbeddedArchiveOptions",
+    "GROUP",
+    "KafkaArchiveOptions",
     "Manifest",
     "archive_embedded",
+    "archive_kafka",
     "event_of",
     "flatten",
     "read_manifest",

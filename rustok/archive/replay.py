@@ -12,7 +12,9 @@ touched; ``switch=True`` moves the alias once everything is written.
 from __future__ import annotations
 
 import logging
+import sys
 import time
+from contextlib import ExitStack
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +41,7 @@ from pipelines.state.memory import InMemoryStateStore
 
 from .errors import ArchiveLayoutError, ArchiveReplayError
 from .parts import read_manifest
+from .progress import total_bar
 from .rows import envelope_of, event_of, identity
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,8 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
                    switch: bool = False, progress: Progress | None = None) -> ArchiveReplayReport:
     """Rebuild the read model as of ``until`` (None: everything archived) into new index
     versions. ``tenant`` limits the rebuild to one tenant's data (never switched live).
-    A naive ``until`` is taken as UTC."""
+    A naive ``until`` is taken as UTC. ``progress`` is called with (events read, events
+    in the archive); without one, a progress bar is drawn when stderr is a terminal."""
     started = time.monotonic()
     if tenant is not None and switch:
         raise ArchiveReplayError("a rebuild of one tenant cannot become the live version of every tenant")
@@ -81,7 +85,10 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
     sinks = _sinks(database_url, index_dir, versions)
     rebuild = _Rebuild(sinks, PostgresDeadLetters(database_url), tenant_id)
     try:
-        rebuild.run(rows, manifest.events, progress)
+        with ExitStack() as stack:
+            if progress is None and sys.stderr.isatty():
+                progress = stack.enter_context(total_bar("replaying the archive"))
+            rebuild.run(rows, manifest.events, progress)
     finally:
         for sink in sinks:
             sink.close()
