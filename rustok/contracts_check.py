@@ -135,9 +135,13 @@ def run_sql_suites(database_url: str, suites: Sequence[SqlSuite]) -> list[Outcom
     with _quiet_context() as context:
         source = context.data_sources.add_postgres(name="rustok", connection_string=sqlalchemy_url(database_url))
         outcomes: list[Outcome] = []
-        for suite in suites:
-            batch = source.add_query_asset(name=suite.name, query=suite.query).add_batch_definition_whole_table("all")
-            outcomes.extend(_validate(context, suite.name, suite.expectations, batch, None))
+        try:
+            for suite in suites:
+                asset = source.add_query_asset(name=suite.name, query=suite.query)
+                batch = asset.add_batch_definition_whole_table("all")
+                outcomes.extend(_validate(context, suite.name, suite.expectations, batch, None))
+        finally:
+            source.get_engine().dispose()  # GX keeps a pool open otherwise
         return outcomes
 
 
