@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from search_api.errors import InvalidQuery, QueryTooLarge
 from search_api.query import ContentKind, Limits, Params, SearchRequest, parse_content_search, parse_product_search
 from search_api.service import Answer, SearchService
 from search_api.settings import SearchSettings
-from search_api.tenancy import Principal
+from search_api.tenancy import Authenticator, Principal
 
 router = APIRouter(prefix="/v1", tags=["search"])
 _MAX_QUERY_STRING = 8192
@@ -21,18 +22,24 @@ _MAX_BODY = 64 * 1024
 _KINDS: tuple[ContentKind, ...] = ("page", "post", "topic")
 
 
-def service(request: Request) -> SearchService:
+# Dependencies are async so FastAPI runs them on the event loop: a sync dependency costs a
+# worker-thread round trip per request. The key lookup goes to a thread only on a cache miss.
+async def service(request: Request) -> SearchService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     state = request.app.state
-    if len(request.url.query) > _MAX_QUERY_STRING:
+    if len(request.scope.get("query_string", b"")) > _MAX_QUERY_STRING:
         raise QueryTooLarge.at("query", f"the query string exceeds {_MAX_QUERY_STRING} bytes")
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-search-key")
     client = request.client.host if request.client else "unknown"
-    who: Principal = state.authenticator.authenticate(key, request.headers.get("host"), client)
+    host = request.headers.get("host")
+    authenticator: Authenticator = state.authenticator
+    who = authenticator.cached(key, host, client)
+    if who is None:
+        who = await run_in_threadpool(authenticator.authenticate, key, host, client)
     state.limiter.take(who.bucket)
     return who
 
@@ -128,8 +135,6 @@ async def multi_search(request: Request, svc: ServiceDep, who: PrincipalDep) -> 
     if len(raw) > _MAX_BODY:
         raise QueryTooLarge.at("body", f"at most {_MAX_BODY} bytes")
     parsed = _parse_multi(raw, _limits(request), request.app.state.settings.max_multi_queries)
-    from starlette.concurrency import run_in_threadpool
-
     answer = await run_in_threadpool(svc.search_many, who, parsed)
     return render(request, answer)
 

@@ -103,12 +103,19 @@ class _TtlCache:
         self._items: dict[object, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: object, load: Callable[[], object]) -> object:
-        now = self._clock()
+    def peek(self, key: object) -> tuple[bool, object]:
+        """(True, value) while ``key`` holds a fresh answer, else (False, None); never loads."""
         with self._lock:
             hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+        if hit is not None and self._clock() - hit[0] < self._ttl:
+            return True, hit[1]
+        return False, None
+
+    def get(self, key: object, load: Callable[[], object]) -> object:
+        fresh, value = self.peek(key)
+        if fresh:
+            return value
+        now = self._clock()
         value = load()
         with self._lock:
             if len(self._items) > 10_000:
@@ -125,6 +132,24 @@ class Authenticator:
         self._directory = directory
         self._hosts = {host.lower(): slug for host, slug in host_tenants.items()}
         self._cache = _TtlCache(ttl, clock)
+
+    def cached(self, key: str | None, host: str | None, client: str) -> Principal | None:
+        """The principal when every lookup it needs is cached and fresh, else None: the
+        event loop calls this and leaves a directory read to a worker thread."""
+        if key:
+            try:
+                prefix = parse_api_key(key).prefix
+            except InvalidApiKey:
+                return None
+            fresh, stored = self._cache.peek(("key", prefix))
+            found = fresh and isinstance(stored, StoredKey)
+            lookups: list[tuple[str, object]] = [("tenant", stored.tenant_id)] if found else []
+        else:
+            slug = self._hosts.get((host or "").split(":", 1)[0].lower())
+            fresh, lookups = slug is not None, [("slug", slug)]
+        if not fresh or not all(self._cache.peek(k)[0] for k in lookups):
+            return None
+        return self.authenticate(key, host, client)
 
     def authenticate(self, key: str | None, host: str | None, client: str) -> Principal:
         if key:
