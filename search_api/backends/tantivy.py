@@ -10,6 +10,7 @@ range-queried in Tantivy, so title and relevance cursors resume at a position.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,20 @@ Row = tuple[SortValue, str, tantivy.DocAddress | None]
 
 
 class TantivyBackend:
+    """Parameters:
+    root: the index root (``<root>/<doc_type>/v<version>/``).
+    version_of: reads the live index version of a document type (the read-model alias).
+    check_interval: seconds between checks for a new commit.
+    workers: threads that count facets while the calling thread fetches the page.
+    """
+
     name = "tantivy"
 
-    def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0) -> None:
+    def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0, workers: int = 4) -> None:
         self._handles = {t: IndexHandle(root, t, version_of, check_interval) for t in ("product", "content")}
+        # Tantivy releases the GIL while it searches, so the facet pass and the page pass of
+        # one request run on two cores at once: latency is the longer pass, not their sum.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets")
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         index = self._handles[request.doc_type].index()
@@ -42,14 +53,10 @@ class TantivyBackend:
         filters = tq.request_filters(schema, scope, request)
         text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
-        total, facets = _facets(searcher, filters, text, request)
-        if request.sort == "relevance":
-            counted, hits = _relevance_page(searcher, query, request, count=total is None)
-            total = counted if total is None else total
-        else:
-            if total is None:
-                total = int(searcher.search(query, 1, count=True).count)  # type: ignore[attr-defined]
-            hits = _sorted_page(searcher, schema, query, request)
+        pending = self._pool.submit(_facets, searcher, filters, text, request) if request.facets else None
+        counted, hits = _page(searcher, schema, query, request, count=not _facets_count(filters, request))
+        total, facets = pending.result() if pending is not None else (None, {})
+        total = counted if total is None else total
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
@@ -71,7 +78,17 @@ class TantivyBackend:
         return list(dict.fromkeys(ranked))[:limit]
 
     def close(self) -> None:
-        """Index handles hold no writer; nothing to release."""
+        """Index handles hold no writer; only the facet threads are released."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, request: SearchRequest,
+          count: bool) -> tuple[int, list[Hit]]:
+    """The page, and the total when ``count`` (0 otherwise: the facet pass tells it)."""
+    if request.sort == "relevance":
+        return _relevance_page(searcher, query, request, count=count)
+    total = int(searcher.search(query, 1, count=True).count) if count else 0  # type: ignore[attr-defined]
+    return total, _sorted_page(searcher, schema, query, request)
 
 
 def _load(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
@@ -189,6 +206,11 @@ def _neg(key: SortValue) -> Any:
         return -key
     assert isinstance(key, str)
     return tuple(-b for b in key.encode())  # descending text never happens today; keep the order total
+
+
+def _facets_count(filters: tq.Filters, request: SearchRequest) -> bool:
+    """Whether ``_facets`` returns the total: it does when a requested facet is also filtered on."""
+    return any(name in filters.named for name in request.facets)
 
 
 def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
