@@ -142,8 +142,9 @@ class Authenticator:
             except InvalidApiKey:
                 return None
             fresh, stored = self._cache.peek(("key", prefix))
-            found = fresh and isinstance(stored, StoredKey)
-            lookups: list[tuple[str, object]] = [("tenant", stored.tenant_id)] if found else []
+            lookups: list[tuple[str, object]] = []
+            if fresh and isinstance(stored, StoredKey):
+                lookups.append(("tenant", stored.tenant_id))
         else:
             slug = self._hosts.get((host or "").split(":", 1)[0].lower())
             fresh, lookups = slug is not None, [("slug", slug)]
