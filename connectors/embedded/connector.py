@@ -54,6 +54,7 @@ from contracts.captured import CAPTURED_TABLES
 from . import catalog
 from .envelope import EnvelopeBuilder
 from .errors import ReplicationError, SlotError, SlotInUse, SlotInvalidated
+from .incremental import CHUNK_SIZE, IncrementalSnapshots, TableProgress
 from .lag import SlotLag, read_slot_lag
 from .lsn import format_lsn, parse_lsn
 from .pgoutput import Relation, Type, decode
@@ -91,6 +92,10 @@ class ConnectorConfig:
         take_snapshot: snapshot a new slot (False: stream from its consistent point only).
         snapshot_tables: when set, only these published tables (``schema.table``) are
             snapshotted; the stream still carries every published table.
+        incremental_snapshots: act on ``execute-snapshot`` signals streamed from the signal
+            table (see ``incremental``); None means yes, except for temporary slots
+            (observers must not write snapshot-window markers).
+        incremental_chunk_size: rows per incremental snapshot chunk.
     """
 
     dsn: str
@@ -108,6 +113,12 @@ class ConnectorConfig:
     temporary_slot: bool = False
     take_snapshot: bool = True
     snapshot_tables: frozenset[str] | None = None
+    incremental_snapshots: bool | None = None
+    incremental_chunk_size: int = CHUNK_SIZE
+
+    @property
+    def runs_incremental_snapshots(self) -> bool:
+        return not self.temporary_slot if self.incremental_snapshots is None else self.incremental_snapshots
 
 
 class _CatalogResolver:
@@ -149,6 +160,7 @@ class EmbeddedConnector:
         self._last_reply_request = 0.0
         self._reported: int = 0
         self._caught_up = getattr(consumer, "caught_up", None)
+        self._incremental: IncrementalSnapshots | None = None
         self.snapshot_result: SnapshotResult | None = None
 
     # -- lifecycle -------------------------------------------------------------------
@@ -191,6 +203,23 @@ class EmbeddedConnector:
         )
         self._assembler = StreamAssembler(envelope, resolver, options, last_commit, resolver.on_type)
         self._start_replication()
+        if self.config.runs_incremental_snapshots:
+            self._start_incremental(envelope)
+
+    def _start_incremental(self, envelope: EnvelopeBuilder) -> None:
+        incremental = IncrementalSnapshots(self.config.dsn, envelope, self.config.incremental_chunk_size)
+        try:
+            incremental.resume()
+        except psycopg.errors.UndefinedTable:
+            # A database without the signal tables (migration 0009): no signals can arrive.
+            log.info("no signal table; incremental snapshots off", extra={"slot": self.config.slot_name})
+            incremental.close()
+            return
+        self._incremental = incremental
+
+    def incremental_progress(self) -> list[TableProgress]:
+        """Progress of the incremental snapshots requested since start (one entry per table)."""
+        return [] if self._incremental is None else self._incremental.progress()
 
     def close(self) -> None:
         """Confirm what is durable, then disconnect (the slot stays for the next start)."""
@@ -204,6 +233,8 @@ class EmbeddedConnector:
                 self._replication.close()
             if self._catalog is not None:
                 self._catalog.close()
+            if self._incremental is not None:
+                self._incremental.close()
             self._replication = self._cursor = None
             self._catalog = None
 
@@ -251,7 +282,8 @@ class EmbeddedConnector:
                     continue
                 if self._skip_through is not None and done.end_lsn <= self._skip_through:
                     continue
-                batch.extend(done.records)
+                incremental = self._incremental
+                batch.extend(done.records if incremental is None else incremental.process(done.records))
                 delivered += 1
                 if len(batch) >= self.config.max_batch_records:
                     self._consumer.deliver(batch)

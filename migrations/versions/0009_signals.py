@@ -10,7 +10,9 @@ change stream itself (the DBLog watermark algorithm depends on it). Its change e
 routed away from the data pipeline (see ``pipelines.core.tables.IGNORED``).
 
 ``rustok_snapshot_progress`` is not captured: the embedded connector records how far each
-requested incremental snapshot has got, per table, for ``rustok snapshot`` to show.
+requested incremental snapshot has got, per table (rows read of the rows counted when it
+started; ``error`` when the table could not be read, e.g. a bad filter), for ``rustok
+snapshot`` to show.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def upgrade() -> None:
             started_at   timestamptz NOT NULL DEFAULT now(),
             updated_at   timestamptz NOT NULL DEFAULT now(),
             finished_at  timestamptz,
+            error        text,
             PRIMARY KEY (signal_id, collection)
         );
         """
