@@ -45,6 +45,8 @@ def main(
     runs: Annotated[int, typer.Option(help="rebuild runs per measurement (median)")] = 1,
     seed: Annotated[int, typer.Option(help="the generator's seed")] = 42,
     port: Annotated[int, typer.Option(help="preferred port of the harness's PostgreSQL")] = 55891,
+    admin_url: Annotated[str | None, typer.Option(help="use this PostgreSQL server (its 'postgres' database, "
+                                                       "wal_level=logical) instead of starting one")] = None,
 ) -> None:
     chosen = [name.strip() for name in scenarios.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SCENARIOS]
@@ -56,8 +58,8 @@ def main(
     documents: list[dict[str, Any]] = []
     failed: list[str] = []
     try:
-        with bench_server(work, port) as admin_url:
-            ctx = Context(products, quick, kafka, work, admin_url, runs=runs, seed=seed)
+        with bench_server(work, port, admin_url) as server_url:
+            ctx = Context(products, quick, kafka, work, server_url, runs=runs, seed=seed)
             try:
                 for name in chosen:
                     document = _run_one(name, ctx, out)

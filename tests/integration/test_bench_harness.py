@@ -1,0 +1,75 @@
+"""The benchmark harness end to end at a tiny size, so it cannot rot. Its numbers never
+gate the suite: the test checks that every scenario measured something sane and said
+whether it met its target, not what the numbers are."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCENARIOS = ("write", "cdc", "rebuild", "freshness", "search", "scaling")
+
+
+def _ordered(result: dict[str, Any]) -> bool:
+    return 0 <= result["p50_ms"] <= result["p99_ms"]
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory, admin_url: str, repo_root: Path) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("harness")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--size", "120", "--out", str(out), "--admin-url", admin_url],
+        cwd=repo_root, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    reports = {}
+    for name in SCENARIOS:
+        assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        reports[name] = json.loads((out / f"{name}.json").read_text())
+    return reports
+
+
+def test_every_scenario_states_its_target_whether_it_was_met_and_where_it_ran(
+        harness: dict[str, dict[str, Any]]) -> None:
+    for name, report in harness.items():
+        assert report["scenario"] == name and report["target"] and isinstance(report["met"], bool)
+        assert report["checks"] and report["met"] == all(check["met"] for check in report["checks"])
+        machine = report["machine"]
+        assert machine["cpus"] >= 1 and len(machine["load_average_before"]) == 3 and machine["git_commit"]
+
+
+def test_write_and_capture_measure_real_traffic(harness: dict[str, dict[str, Any]]) -> None:
+    write = harness["write"]["results"]
+    assert write["creations_per_second"] > 0 and write["errors"] == 0
+    cdc = harness["cdc"]["results"]
+    assert cdc["throughput"]["rows"] > 0 and cdc["throughput"]["stream_rows_per_second"] > 0
+    assert cdc["latency"]["embedded"]["count"] > 0 and _ordered(cdc["latency"]["embedded"])
+    assert "debezium" in harness["cdc"]["skipped"]  # no --kafka: said so, not silently absent
+
+
+def test_rebuild_and_freshness_report_events_memory_and_ordered_percentiles(
+        harness: dict[str, dict[str, Any]]) -> None:
+    rebuild = harness["rebuild"]["results"]["embedded"]
+    assert rebuild["generated"]["products"] == 120 and rebuild["median_events_per_second"] > 0
+    assert rebuild["runs"][0]["events"] >= rebuild["generated"]["total_rows"] and rebuild["peak_rss_mb"] > 0
+    assert "faust" in harness["rebuild"]["skipped"]
+    fresh = harness["freshness"]["results"]["embedded"]
+    assert fresh["writes"] > 0 and fresh["observed"] == fresh["writes"]
+    assert 0 <= fresh["p50_ms"] <= fresh["p95_ms"] <= fresh["p99_ms"] <= fresh["max_ms"]
+
+
+def test_search_and_scaling_compare_backends_on_the_same_queries(harness: dict[str, dict[str, Any]]) -> None:
+    backends = harness["search"]["results"]["backends"]
+    assert {"tantivy", "postgres"} <= set(backends)
+    for result in backends.values():
+        assert result["ok"] > 0 and _ordered(result)
+    assert "postgres" in harness["search"]["results"]["ratios_to_tantivy"]
+    points = harness["scaling"]["results"]["points"]
+    assert len(points) == 2
+    for point in points.values():
+        assert point["rebuild_seconds"] > 0 and _ordered(point["search"]["tantivy"])
