@@ -51,11 +51,12 @@ class Chart:
     """Grouped bars (``series``: group → label → value) or lines (``series``: line → x → y)."""
 
     kind: Literal["bars", "lines"]
-    panels: list[tuple[str, str, dict[str, dict[str, float]]]] = field(default_factory=list)  # title, unit, series
+    # title, unit, series, the target's value (a dashed line) or None
+    panels: list[tuple[str, str, dict[str, dict[str, float]], float | None]] = field(default_factory=list)
 
-    def panel(self, title: str, unit: str, series: dict[str, dict[str, float]]) -> None:
+    def panel(self, title: str, unit: str, series: dict[str, dict[str, float]], target: float | None = None) -> None:
         if any(series.values()):
-            self.panels.append((title, unit, {k: v for k, v in series.items() if v}))
+            self.panels.append((title, unit, {k: v for k, v in series.items() if v}, target))
 
 
 @dataclass
@@ -108,13 +109,16 @@ def write(outcome: Outcome, out: Path, started: float, load_before: list[float])
 
 
 def draw(outcome: Outcome, path: Path) -> None:
-    panels = outcome.chart.panels or [("nothing measured", "", {})]
+    panels = outcome.chart.panels or [("nothing measured", "", {}, None)]
     figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
-    for ax, (title, unit, series) in zip(axes[0], panels):
+    for ax, (title, unit, series, target) in zip(axes[0], panels):
         if outcome.chart.kind == "bars":
             _bars(ax, series)
         else:
             _lines(ax, series)
+        if target is not None:
+            ax.axhline(target, color="red", linestyle="--", linewidth=1, label=f"target {target:g}")
+            ax.legend(fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
         ax.grid(axis="y", alpha=0.3)

@@ -80,7 +80,8 @@ def write(ctx: Context) -> Outcome:
     outcome.checks.append(Check("creations per second", result["creations_per_second"], 300, "at_least", "/s"))
     outcome.headline = f"{result['creations_per_second']} creations/s, p99 {result['latency_ms']['p99']} ms"
     outcome.chart.panel("product creations per second (each run)", "creations/s",
-                        {"write API": {f"run {i + 1}": r["creations_per_second"] for i, r in enumerate(result["runs"])}})
+                        {"write API": {f"run {i + 1}": r["creations_per_second"] for i, r in enumerate(result["runs"])}},
+                        target=300)
     return outcome
 
 
@@ -102,9 +103,10 @@ def cdc(ctx: Context) -> Outcome:
     outcome.headline = f"{stream:.0f} rows/s; p99 {embedded['p99_ms']} ms embedded" + (
         f", {latency['debezium']['p99_ms']} ms Debezium" if "debezium" in latency else "")
     outcome.chart.panel("bulk capture", "rows/s", {"embedded": {
-        "stream": stream, "snapshot": float(str(bulk["snapshot_rows_per_second"]))}})
+        "stream": stream, "snapshot": float(str(bulk["snapshot_rows_per_second"]))}}, target=50_000)
     outcome.chart.panel(f"commit → delivered at {rate} commits/s", "ms",
-                        {system: _percentiles(latency[system]) for system in ("embedded", "debezium") if system in latency})
+                        {system: _percentiles(latency[system]) for system in ("embedded", "debezium") if system in latency},
+                        target=50)
     return outcome
 
 
@@ -127,7 +129,8 @@ def rebuild(ctx: Context) -> Outcome:
     outcome.checks.append(Check("embedded events per second", embedded["median_events_per_second"], 20_000,
                                 "at_least", "events/s"))
     outcome.headline = ", ".join(f"{name} {eps} events/s, {rss} MB peak" for name, (eps, rss) in systems.items())
-    outcome.chart.panel("rebuild throughput", "events/s", {n: {"events/s": v[0]} for n, v in systems.items()})
+    outcome.chart.panel("rebuild throughput", "events/s", {n: {"events/s": v[0]} for n, v in systems.items()},
+                        target=20_000)
     outcome.chart.panel("peak memory (RSS of the worker process)", "MB", {n: {"RSS": v[1]} for n, v in systems.items()})
     return outcome
 
@@ -165,7 +168,7 @@ def freshness(ctx: Context) -> Outcome:
         outcome.skipped["faust"] = NO_KAFKA
     outcome.headline = ", ".join(f"{n} p50 {r['p50_ms']} / p99 {r['p99_ms']} ms" for n, r in systems.items())
     outcome.chart.panel(f"commit → searchable at {rate:g} writes/s", "ms",
-                        {n: _percentiles(r) for n, r in systems.items()})
+                        {n: _percentiles(r) for n, r in systems.items()}, target=300)
     return outcome
 
 
@@ -209,7 +212,7 @@ def search(ctx: Context) -> Outcome:
     outcome.headline = "; ".join(f"{n} p50 {r['p50_ms']} / p99 {r['p99_ms']} ms, {r.get('achieved_rps')} rps"
                                  for n, r in backends.items())
     outcome.chart.panel("search latency over HTTP at 100 requests/s", "ms",
-                        {name: _percentiles(r) for name, r in backends.items()})
+                        {name: _percentiles(r) for name, r in backends.items()}, target=20)
     outcome.chart.panel("achieved throughput", "requests/s",
                         {name: {"rps": float(r.get("achieved_rps", 0))} for name, r in backends.items()})
     return outcome
