@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
-import great_expectations.expectations as gxe
+import importlib
+from typing import Any
+
+from great_expectations.expectations.expectation import Expectation as Expectation
 
 from contracts.errors import ContractError
 from contracts.ids import InvalidId, parse_id
+
+
+# The package exports its expectation classes lazily, which mypy cannot see through.
+gxe: Any = importlib.import_module("great_expectations.expectations")
 
 
 class ExpectationsError(ContractError):
@@ -62,7 +69,7 @@ class SqlSuite:
 
     name: str
     query: str
-    expectations: tuple[gxe.Expectation, ...]
+    expectations: tuple[Expectation, ...]
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class FrameSuite:
     """A suite over a dataframe built from ``records`` (one dict per row)."""
 
     name: str
-    expectations: tuple[gxe.Expectation, ...]
+    expectations: tuple[Expectation, ...]
     columns: tuple[str, ...] = field(default_factory=tuple)
 
 

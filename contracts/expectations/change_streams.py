@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
-import great_expectations.expectations as gxe
 from pydantic.fields import FieldInfo
 
-from contracts.expectations.base import FrameSuite
+from contracts.expectations.base import Expectation, FrameSuite, gxe
 from contracts.rows import ROW_CONTRACTS
 
 OPS = ["c", "u", "d", "r"]
@@ -51,7 +50,7 @@ def change_stream_suite(table: str) -> FrameSuite:
     """The suite for one captured table; KeyError if the table has no row contract."""
     contract = ROW_CONTRACTS[table]
     fields = contract.model_fields
-    expectations: list[gxe.Expectation] = [
+    expectations: list[Expectation] = [
         gxe.ExpectColumnValuesToBeInSet(column="op", value_set=OPS, description="op is c, u, d or r"),
         gxe.ExpectTableColumnsToMatchSet(
             column_set=[*META_COLUMNS, *fields], exact_match=True,
@@ -63,8 +62,8 @@ def change_stream_suite(table: str) -> FrameSuite:
                       columns=(*META_COLUMNS, *fields))
 
 
-def _field_expectations(table: str, name: str, info: FieldInfo) -> list[gxe.Expectation]:
-    found: list[gxe.Expectation] = []
+def _field_expectations(table: str, name: str, info: FieldInfo) -> list[Expectation]:
+    found: list[Expectation] = []
     annotation, optional = _unwrap_optional(info.annotation)
     if info.is_required() and not optional:
         found.append(gxe.ExpectColumnValuesToNotBeNull(column=name, description=f"{table}.{name} is present"))
@@ -72,7 +71,7 @@ def _field_expectations(table: str, name: str, info: FieldInfo) -> list[gxe.Expe
     return found
 
 
-def _type_expectations(table: str, name: str, annotation: Any, info: FieldInfo) -> list[gxe.Expectation]:
+def _type_expectations(table: str, name: str, annotation: Any, info: FieldInfo) -> list[Expectation]:
     what = f"{table}.{name}"
     if get_origin(annotation) is Literal:
         return [gxe.ExpectColumnValuesToBeInSet(

@@ -6,10 +6,9 @@ type becomes NULL here, so the not-null expectations catch it instead of the que
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
 import pycountry
 
-from contracts.expectations.base import Scope, SqlSuite, live_version
+from contracts.expectations.base import Scope, SqlSuite, gxe, live_version
 
 ISO_CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
 

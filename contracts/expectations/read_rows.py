@@ -15,10 +15,12 @@ filtering on ``published`` then never shows an unpublished entity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import great_expectations.expectations as gxe
 
-from contracts.expectations.base import Scope, live_version
+from great_expectations.expectations.core.unexpected_rows_expectation import UnexpectedRowsExpectation
+
+from contracts.expectations.base import Expectation, Scope, gxe, live_version
 from contracts.locale import LOCALE_PATTERN
 
 STATUSES = ["draft", "published", "archived"]
@@ -63,7 +65,7 @@ FROM {self.table} r
 WHERE r.index_version = {live_version(self.doc_type)} AND {scope.tenant_filter('r.tenant_id')}"""
 
 
-def read_row_expectations(read: ReadTable, scope: Scope) -> list[gxe.Expectation]:
+def read_row_expectations(read: ReadTable, scope: Scope) -> list[Expectation]:
     """The expectations every read table meets, in report order."""
     return [
         gxe.ExpectColumnValuesToMatchRegex(
@@ -86,8 +88,8 @@ def read_row_expectations(read: ReadTable, scope: Scope) -> list[gxe.Expectation
     ]
 
 
-def _document_matches_key(read: ReadTable) -> gxe.UnexpectedRowsExpectation:
-    return gxe.UnexpectedRowsExpectation(
+def _document_matches_key(read: ReadTable) -> Expectation:
+    return UnexpectedRowsExpectation(
         description=f"the document states the row's own tenant, id, locale, {read.name_field} and status",
         unexpected_rows_query=f"""
 SELECT * FROM (SELECT * FROM {{batch}}) b
@@ -97,8 +99,8 @@ WHERE b.doc_tenant_id IS DISTINCT FROM b.tenant_id::text OR b.doc_id IS DISTINCT
     )
 
 
-def _locale_enabled() -> gxe.UnexpectedRowsExpectation:
-    return gxe.UnexpectedRowsExpectation(
+def _locale_enabled() -> Expectation:
+    return UnexpectedRowsExpectation(
         description="every row is in a locale its tenant has enabled",
         unexpected_rows_query=f"""
 SELECT * FROM (SELECT * FROM {{batch}}) b
@@ -106,10 +108,10 @@ WHERE NOT EXISTS (SELECT 1 FROM {ENABLED_LOCALES} e WHERE e.tenant_id = b.tenant
     )
 
 
-def _one_row_per_enabled_locale(read: ReadTable, scope: Scope) -> gxe.UnexpectedRowsExpectation:
+def _one_row_per_enabled_locale(read: ReadTable, scope: Scope) -> Expectation:
     # The primary key allows at most one row per (tenant, locale, entity); this finds the
     # missing ones. Entities or locales changed within the freshness bound may still be on their way.
-    return gxe.UnexpectedRowsExpectation(
+    return UnexpectedRowsExpectation(
         description=f"every published {read.doc_type} has one row per enabled locale of its tenant",
         unexpected_rows_query=f"""
 SELECT s.tenant_id, s.id AS entity_id, e.locale FROM {read.source} s
@@ -121,8 +123,8 @@ WHERE s.status = 'published' AND {read.roots} AND {scope.tenant_filter('s.tenant
     )
 
 
-def _no_row_without_its_entity(read: ReadTable, scope: Scope) -> gxe.UnexpectedRowsExpectation:
-    return gxe.UnexpectedRowsExpectation(
+def _no_row_without_its_entity(read: ReadTable, scope: Scope) -> Expectation:
+    return UnexpectedRowsExpectation(
         description=(f"no row for a deleted {read.doc_type} (or one of another tenant), "
                      "and none claiming a status its entity does not have"),
         unexpected_rows_query=f"""
@@ -133,9 +135,9 @@ WHERE s.id IS NULL
     )
 
 
-def _fresh(scope: Scope) -> gxe.UnexpectedRowsExpectation:
+def _fresh(scope: Scope) -> Expectation:
     # Rows built from a snapshot read carry no commit time (nothing to measure against).
-    return gxe.UnexpectedRowsExpectation(
+    return UnexpectedRowsExpectation(
         description=f"every row was indexed within {scope.freshness.total_seconds():g} s of its source commit",
         unexpected_rows_query=f"""
 SELECT * FROM (SELECT * FROM {{batch}}) b

@@ -1,0 +1,69 @@
+"""Reconciliation: clean on the pipeline's real output, finds injected drift, and --repair clears it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psycopg
+
+from contracts.ids import new_id
+from rustok import demo
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from rustok.reconcile import DocKey, reconcile, repair
+
+TENANT = str(demo.TENANT_ID)
+LINEN = str(demo.demo_id("product", "linen-shirt"))
+MUG = str(demo.demo_id("product", "ceramic-mug"))
+OTHER_TENANT = str(demo.demo_id("tenant", "other"))
+LIVE = "index_version = (SELECT live_version FROM read_model_aliases WHERE doc_type = 'product')"
+COLUMNS = "index_version, tenant_id, locale, product_id, handle, status, ts_config, document, source_lsn"
+
+
+def inject_drift(url: str, ghost: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DELETE FROM index_products WHERE {LIVE} AND product_id = %s AND locale = 'de'", (LINEN,))
+        conn.execute(f"UPDATE index_products SET document = jsonb_set(document, '{{title}}', '\"Wrong\"')"
+                     f" WHERE {LIVE} AND product_id = %s AND locale = 'en'", (MUG,))
+        conn.execute(f"INSERT INTO index_products ({COLUMNS}) SELECT index_version, tenant_id, locale, %s,"
+                     f" 'ghost', status, ts_config, jsonb_set(document, '{{id}}', to_jsonb(%s::text)), source_lsn"
+                     f" FROM index_products WHERE {LIVE} AND product_id = %s AND locale = 'ru'", (ghost, ghost, MUG))
+        conn.execute("INSERT INTO tenants (id, slug, name, default_locale) VALUES (%s, 'other', 'Other', 'en')",
+                     (OTHER_TENANT,))
+        conn.execute(f"INSERT INTO index_products ({COLUMNS}) SELECT index_version, %s, locale, product_id, handle,"
+                     f" status, ts_config, document, source_lsn FROM index_products"
+                     f" WHERE {LIVE} AND product_id = %s AND locale = 'en'", (OTHER_TENANT, LINEN))
+
+
+def test_the_pipelines_real_output_has_no_drift(pipeline_db: str) -> None:
+    drift = reconcile(pipeline_db)
+    assert drift.clean, drift.as_dict()
+    assert sum(expected for expected, _ in drift.counts.values()) > 30
+
+
+def test_reconcile_finds_injected_drift_and_repair_clears_it_through_the_pipeline(
+    pipeline_db: str, tmp_path: Path
+) -> None:
+    options = PipelineOptions(database_url=pipeline_db, state_dir=tmp_path / "pipeline")
+    ghost = str(new_id())
+    try:
+        with EmbeddedPipeline(options):
+            inject_drift(pipeline_db, ghost)
+            drift = reconcile(pipeline_db)
+            assert drift.missing == [DocKey("product", TENANT, "de", LINEN)]
+            assert drift.differing == {DocKey("product", TENANT, "en", MUG): ["title"]}
+            assert sorted(drift.extra) == sorted([DocKey("product", TENANT, "ru", ghost),
+                                                  DocKey("product", OTHER_TENANT, "en", LINEN)])
+            assert drift.counts[("product", TENANT, "de")][0] == drift.counts[("product", TENANT, "de")][1] + 1
+
+            result = repair(pipeline_db, drift, options.index_dir, lock_timeout=0.5)
+            assert {str(r.id) for r in result.reemitted} == {LINEN, MUG}
+            assert {(str(r.tenant_id), str(r.id)) for r in result.removed} == {(TENANT, ghost), (OTHER_TENANT, LINEN)}
+            deadline = time.monotonic() + 30
+            while not (drift := reconcile(pipeline_db)).clean and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert drift.clean, drift.as_dict()
+            assert reconcile(pipeline_db, demo.TENANT_ID).clean
+    finally:
+        with psycopg.connect(pipeline_db, autocommit=True) as conn:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
