@@ -114,7 +114,10 @@ def _debezium_reader(bootstrap: str, topic: str, arrivals: dict[int, float], sto
         consumer.close()
 
 
-def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path) -> dict[str, Any]:
+def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path,
+            shared_runtime: KafkaRuntime | None = None) -> dict[str, Any]:
+    """Commit → delivered latency of the embedded connector and, ``with_debezium``, of Debezium in
+    the same run (on ``shared_runtime`` if given, left running; else on a runtime of its own)."""
     server = EmbeddedPostgres(workdir / "pg", preferred_port=55882)
     info = server.start()
     runtime: KafkaRuntime | None = None
@@ -126,13 +129,16 @@ def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path) -> di
         debezium_at: dict[int, float] = {}
         stop = threading.Event()
         reader = None
+        config = registration.load_config(tables=["lat"], **registration.connection_settings(url))
         if with_debezium:
-            runtime = KafkaRuntime(workdir / "kafka", install_jars())
-            runtime.up()
-            config = registration.load_config(tables=["lat"], **registration.connection_settings(url))
-            registration.register(runtime.connect_url, config, timeout=120)
+            if shared_runtime is None:
+                runtime = KafkaRuntime(workdir / "kafka", install_jars())
+                runtime.up()
+            connect = shared_runtime or runtime
+            assert connect is not None
+            registration.register(connect.connect_url, config, timeout=120)
             reader = threading.Thread(target=_debezium_reader,
-                                      args=(runtime.bootstrap_servers, "rustok.public.lat", debezium_at, stop))
+                                      args=(connect.bootstrap_servers, "rustok.public.lat", debezium_at, stop))
             reader.start()
             time.sleep(3.0)  # Debezium's (empty) snapshot and streaming start
         arrivals = _Arrivals()
@@ -159,6 +165,8 @@ def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path) -> di
             result["debezium"] = _percentiles([debezium_at[n] - t for n, t in committed.items() if n in debezium_at])
             result["debezium_p50_over_embedded_p50"] = round(result["debezium"]["p50_ms"] / result["embedded"]["p50_ms"], 1)
             result["debezium_p99_over_embedded_p99"] = round(result["debezium"]["p99_ms"] / result["embedded"]["p99_ms"], 1)
+        if shared_runtime is not None:
+            registration.delete(shared_runtime.connect_url)  # its database goes away with this call
         return result
     finally:
         if runtime is not None:

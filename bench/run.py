@@ -68,7 +68,7 @@ def main(
                     else:
                         documents.append(document)
             finally:
-                ctx.drop_templates()
+                ctx.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _print_summary(documents, failed, out)

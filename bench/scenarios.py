@@ -26,6 +26,7 @@ from bench import cdc_throughput, pipeline_freshness, pipeline_rebuild, write_ap
 from bench.generator import Manifest, generate
 from bench.report import Chart, Check, Outcome
 from connectors.embedded import throughput
+from connectors.kafka_runtime import KafkaRuntime, install_jars
 from migrations import runner
 from rustok.postgres import drop_database, ensure_database
 
@@ -45,6 +46,15 @@ class Context:
     seed: int = 42
     templates: dict[int, tuple[str, Manifest]] = field(default_factory=dict)
     faust_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    runtime: KafkaRuntime | None = None
+
+    def kafka_runtime(self) -> KafkaRuntime:
+        """One local Kafka broker and Kafka Connect for every Kafka part of the run, started on first use."""
+        if self.runtime is None:
+            runtime = KafkaRuntime(self.work / "kafka", install_jars())
+            runtime.up()
+            self.runtime = runtime
+        return self.runtime
 
     def template(self, products: int) -> tuple[str, Manifest]:
         """A migrated database with ``products`` generated products, made once per size."""
@@ -57,10 +67,14 @@ class Context:
                                                        self.seed))
         return self.templates[products]
 
-    def drop_templates(self) -> None:
+    def close(self) -> None:
+        """Drop the templates and stop the Kafka runtime, if one was started."""
         for name, _ in self.templates.values():
             drop_database(self.admin_url, name)
         self.templates.clear()
+        if self.runtime is not None:
+            self.runtime.down()
+            self.runtime = None
 
 
 def write(ctx: Context) -> Outcome:
@@ -92,7 +106,8 @@ def cdc(ctx: Context) -> Outcome:
                       {"bulk_rows": rows, "rate_commits_per_second": rate, "seconds": seconds})
     bulk = throughput.measure(rows, _free_port())
     with tempfile.TemporaryDirectory(prefix="rustok-bench-cdc-") as folder:
-        latency = cdc_throughput.latency(rate, seconds, ctx.kafka, Path(folder))
+        latency = cdc_throughput.latency(rate, seconds, ctx.kafka, Path(folder),
+                                         ctx.kafka_runtime() if ctx.kafka else None)
     if not ctx.kafka:
         outcome.skipped["debezium"] = NO_KAFKA
     outcome.results = {"throughput": bulk, "latency": latency}
@@ -175,20 +190,16 @@ def freshness(ctx: Context) -> Outcome:
 def faust_run(ctx: Context) -> dict[str, Any]:
     """Debezium + Faust on a clone of the size's template: its rebuild, then its freshness (once per run)."""
     if ctx.size not in ctx.faust_results:
-        from bench import pipeline_freshness_faust as faust_bench
-        from connectors.kafka_runtime import KafkaRuntime, install_jars
+        from bench import pipeline_freshness_faust as faust_bench  # imports kafka-python: only with --kafka
 
         name, manifest = ctx.template(ctx.size)
         clone_name = f"{pipeline_rebuild.PREFIX}_faust"
         url = pipeline_rebuild.clone(ctx.admin_url, name, clone_name)
-        runtime = KafkaRuntime(ctx.work / "kafka", install_jars())
         try:
-            runtime.up()
             ctx.faust_results[ctx.size] = faust_bench.measure(
-                url, runtime, ctx.work / "faust", ctx.size, 200.0, 2.0 if ctx.quick else 20.0, 0.02,
+                url, ctx.kafka_runtime(), ctx.work / "faust", ctx.size, 200.0, 2.0 if ctx.quick else 20.0, 0.02,
                 (manifest.product_documents, manifest.content_documents))
         finally:
-            runtime.down()
             pipeline_rebuild.drop_slot(url, "bench_faust_slot")
             drop_database(ctx.admin_url, clone_name)
     return ctx.faust_results[ctx.size]

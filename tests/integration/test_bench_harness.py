@@ -1,6 +1,8 @@
 """The benchmark harness end to end at a tiny size, so it cannot rot. Its numbers never
 gate the suite: the test checks that every scenario measured something sane and said
-whether it met its target, not what the numbers are."""
+whether it met its target, not what the numbers are. The Kafka parts (Debezium beside
+the embedded connector, the Faust rebuild and freshness beside the embedded runner, on
+one local Kafka runtime the harness starts itself) have their own kafka-marked test."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ SCENARIOS = ("write", "cdc", "rebuild", "freshness", "search", "scaling")
 
 
 def _ordered(result: dict[str, Any]) -> bool:
-    return 0 <= result["p50_ms"] <= result["p99_ms"]
+    return bool(0 <= result["p50_ms"] <= result["p99_ms"])
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +75,24 @@ def test_search_and_scaling_compare_backends_on_the_same_queries(harness: dict[s
     assert len(points) == 2
     for point in points.values():
         assert point["rebuild_seconds"] > 0 and _ordered(point["search"]["tantivy"])
+
+
+@pytest.mark.kafka
+def test_the_kafka_scenarios_measure_debezium_and_faust_beside_the_embedded_path(
+        tmp_path: Path, admin_url: str, repo_root: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--kafka", "--size", "60", "--scenarios",
+         "cdc,rebuild,freshness", "--out", str(tmp_path), "--admin-url", admin_url],
+        cwd=repo_root, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    cdc, rebuild, fresh = (json.loads((tmp_path / f"{name}.json").read_text())
+                           for name in ("cdc", "rebuild", "freshness"))
+    assert not (cdc["skipped"] or rebuild["skipped"] or fresh["skipped"])
+    debezium = cdc["results"]["latency"]["debezium"]
+    assert debezium["count"] > 0 and 0 <= debezium["p50_ms"] <= debezium["p99_ms"]
+    faust = rebuild["results"]["faust"]
+    assert faust["events_per_second"] > 0 and faust["worker_peak_rss_mb"] > 0
+    faust_fresh = fresh["results"]["faust"]
+    assert faust_fresh["observed"] == faust_fresh["writes"] > 0 and faust_fresh["p50_ms"] <= faust_fresh["p99_ms"]
+    assert any(check["name"].startswith("Debezium + Faust") for check in fresh["checks"])

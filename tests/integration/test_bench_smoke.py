@@ -1,5 +1,5 @@
-"""The benchmark harness at a tiny size, so it cannot rot (the measurements themselves
-live in bench/ and never gate the suite)."""
+"""The benchmarks at a tiny size, so they cannot rot (the measurements themselves live in
+bench/ and never gate the suite), and the bench data generator's promises."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import psycopg
+
+from bench.generator import generate, parse_size, uid
 
 
 def test_the_rebuild_benchmark_runs_end_to_end_at_a_tiny_size(admin_url: str, tmp_path: Path, repo_root: Path
@@ -19,3 +23,35 @@ def test_the_rebuild_benchmark_runs_end_to_end_at_a_tiny_size(admin_url: str, tm
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["runs"] and all(run["events"] > 0 and run["documents"] > 0 for run in report["runs"])
+
+_TABLES = ("commerce_products", "commerce_product_translations", "commerce_variants", "commerce_prices",
+           "commerce_inventory_levels", "nodes", "node_bodies", "tenant_locales")
+
+
+def _snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(url) as conn:
+        # Timestamps default to now(): everything else must repeat.
+        return {t: conn.execute(f"SELECT to_jsonb(t) - 'created_at' - 'updated_at' FROM {t} t ORDER BY id").fetchall()
+                for t in _TABLES}
+
+
+def test_the_same_seed_writes_the_same_rows_and_every_product_has_an_english_title(
+        database_url: str) -> None:
+    manifest = generate(database_url, 120, seed=5)
+    assert manifest.rows["commerce_products"] == 120 and manifest.total_rows > 120 * 8
+    first = _snapshot(database_url)
+    with psycopg.connect(database_url) as conn:
+        english = conn.execute("SELECT count(*) FROM commerce_product_translations WHERE locale = 'en' AND id = "
+                               "ANY(SELECT md5('pt' || n || 'en')::uuid FROM generate_series(1, 120) n)").fetchone()
+        assert english == (120,)
+        assert conn.execute("SELECT id FROM commerce_products WHERE id = %s", (uid("p", 7),)).fetchone()
+        statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM commerce_products")}
+        locales = {r[0] for r in conn.execute("SELECT DISTINCT locale FROM node_bodies")}
+        conn.execute("TRUNCATE tenants CASCADE")
+    assert {"published", "draft"} <= statuses and {"en", "de", "ru"} <= locales
+    again = generate(database_url, 120, seed=5)
+    assert _snapshot(database_url) == first and again.rows == manifest.rows
+
+
+def test_sizes_read_as_product_counts() -> None:
+    assert parse_size("10k") == 10_000 and parse_size("1M") == 1_000_000 and parse_size("250") == 250
