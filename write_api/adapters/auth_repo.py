@@ -53,6 +53,20 @@ class AuthRepository:
     def add_locales(self, locales: Sequence[str]) -> None:
         self.t.insert(LOCALES, [{"locale": loc, "position": i} for i, loc in enumerate(locales)])
 
+    def update_tenant(self, values: Row) -> None:
+        if values:
+            self.t.execute(sa.update(TENANTS).where(TENANTS.c.id == self.t.tenant_id)
+                           .values({**values, "updated_at": sa.func.now()}))
+
+    def set_locales(self, enabled: Sequence[str]) -> None:
+        """Enable ``enabled`` in this order; disable every other locale the tenant had (rows stay)."""
+        known = {r["locale"] for r in self.t.select(LOCALES)}
+        self.t.update(LOCALES, {"enabled": False}, LOCALES.c.locale.not_in(list(enabled)), LOCALES.c.enabled)
+        for position, locale in enumerate(enabled):
+            if locale in known:
+                self.t.update(LOCALES, {"enabled": True, "position": position}, LOCALES.c.locale == locale)
+        self.t.insert(LOCALES, [{"locale": loc, "position": enabled.index(loc)} for loc in enabled if loc not in known])
+
     def set_module(self, module: str, enabled: bool) -> None:
         statement = pg_insert(MODULES).values(id=new_id(), tenant_id=self.t.tenant_id, module=module, enabled=enabled)
         statement = statement.on_conflict_do_update(
@@ -105,6 +119,23 @@ class AuthRepository:
             for r in self.t.execute(statement).mappings():
                 roles[r["user_id"]].append(r["slug"])
         return [{**u, "roles": sorted(roles.get(u["id"], []))} for u in users]
+
+    def touch_user(self, user_id: UUID, if_match: int | None, values: Row | None = None) -> Row:
+        return self.t.touch(USERS, user_id, "user", if_match, values)
+
+    def replace_user_roles(self, user_id: UUID, role_ids: Iterable[UUID]) -> None:
+        self.t.delete(USER_ROLES, USER_ROLES.c.user_id == user_id)
+        self.t.insert(USER_ROLES, [{"user_id": user_id, "role_id": r} for r in role_ids])
+
+    def active_admins(self) -> set[UUID]:
+        statement = (sa.select(USERS.c.id)
+                     .join(USER_ROLES, sa.and_(USER_ROLES.c.user_id == USERS.c.id, USER_ROLES.c.tenant_id == USERS.c.tenant_id))
+                     .join(ROLES, sa.and_(ROLES.c.id == USER_ROLES.c.role_id, ROLES.c.tenant_id == USER_ROLES.c.tenant_id))
+                     .where(USERS.c.tenant_id == self.t.tenant_id, USERS.c.status == "active", ROLES.c.slug == "admin"))
+        return set(self.t.execute(statement).scalars())
+
+    def end_sessions(self, user_id: UUID) -> None:
+        self.t.update(REFRESH, {"revoked_at": datetime.now(UTC)}, REFRESH.c.user_id == user_id, REFRESH.c.revoked_at.is_(None))
 
     def add_refresh_token(self, user_id: UUID, family_id: UUID, token_hash: str, expires_at: datetime) -> None:
         self.t.insert(REFRESH, [{"user_id": user_id, "family_id": family_id, "token_hash": token_hash, "expires_at": expires_at}])

@@ -9,7 +9,7 @@ PERMISSION_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$
 _CRUD = ("create", "read", "update", "delete")
 
 _ENTITIES: dict[str, tuple[str, ...]] = {
-    "auth.user": ("create", "read"),
+    "auth.user": ("create", "read", "update"),
     "auth.role": ("read",),
     "auth.api_key": ("create", "read", "revoke"),
     "content.node": (*_CRUD, "publish", "import"),

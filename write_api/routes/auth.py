@@ -81,6 +81,13 @@ def get_user(user_id: str, p: can("auth.user.read"), services: ServicesDep, rid:
     return show(response, found(users[0] if users else None, "user", uid), s.UserOut)
 
 
+@router.patch("/users/{user_id}", response_model=s.UserOut)
+def update_user(user_id: str, body: s.UserPatch, p: can("auth.user.update"), services: ServicesDep,  # type: ignore[valid-type]
+                rid: RequestId, if_match: IfMatch, response: Response) -> s.UserOut:
+    cmd = auth.UpdateUser(p, path_id(user_id, "user"), body, if_match)
+    return respond(response, auth.update_user(cmd, services.uow(p.tenant_id, rid)), s.UserOut)
+
+
 @router.get("/roles", response_model=list[s.RoleOut])
 def list_roles(p: can("auth.role.read"), services: ServicesDep, rid: RequestId) -> list[s.RoleOut]:  # type: ignore[valid-type]
     with services.uow(p.tenant_id, rid) as uow:

@@ -29,6 +29,13 @@ def get_tenant(tenant_id: str, _: Platform, services: ServicesDep, rid: RequestI
         return s.TenantOut.model_validate(found(uow.auth.tenant(), "tenant", tid))
 
 
+@router.patch("/{tenant_id}", response_model=s.TenantOut)
+def update_tenant(tenant_id: str, body: s.TenantPatch, _: Platform, services: ServicesDep, rid: RequestId,
+                  response: Response) -> s.TenantOut:
+    uow = services.uow(path_id(tenant_id, "tenant"), rid)
+    return respond(response, auth.update_tenant(auth.UpdateTenant(body), uow), s.TenantOut)
+
+
 @router.put("/{tenant_id}/modules/{module}", response_model=s.TenantOut)
 def switch_module(tenant_id: str, module: ModuleName, body: s.ModuleSwitch, _: Platform, services: ServicesDep,
                   rid: RequestId, response: Response) -> s.TenantOut:

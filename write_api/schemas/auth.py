@@ -31,6 +31,14 @@ class TenantIn(Strict):
     admin: AdminIn
 
 
+class TenantPatch(Strict):
+    """Locales: the enabled ones, in order; a locale left out is disabled (its translations stay)."""
+
+    name: Name | None = None
+    default_locale: LocaleField | None = None
+    locales: Annotated[list[LocaleField], Field(min_length=1, max_length=50)] | None = None
+
+
 class ModuleSwitch(Strict):
     enabled: bool
 
@@ -70,6 +78,15 @@ class UserIn(Strict):
     password: Password
     locale: LocaleField | None = None
     roles: Annotated[list[Slug], Field(min_length=1, max_length=20)]
+
+
+class UserPatch(Strict):
+    """``roles`` replaces the user's roles; ``status: disabled`` also ends every session at once."""
+
+    display_name: Name | None = None
+    locale: LocaleField | None = None
+    status: Literal["active", "disabled"] | None = None
+    roles: Annotated[list[Slug], Field(min_length=1, max_length=20)] | None = None
 
 
 class UserOut(Out):

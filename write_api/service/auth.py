@@ -10,8 +10,8 @@ from uuid import UUID
 from contracts.ids import new_id
 from contracts.keys import ApiKeyKind, issue_api_key
 from write_api.domain.permissions import ROLE_PERMISSIONS
-from write_api.errors import FieldError, InvalidInput, NotFound, Unauthenticated
-from write_api.schemas.auth import ApiKeyIn, TenantIn, UserIn
+from write_api.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
+from write_api.schemas.auth import ApiKeyIn, TenantIn, TenantPatch, UserIn, UserPatch
 from write_api.service.common import Written, found
 from write_api.service.principal import Principal
 from write_api.service.uow import UnitOfWork
@@ -32,6 +32,19 @@ class TokenIssuer(Protocol):
 @dataclass(frozen=True)
 class CreateTenant:
     data: TenantIn
+
+
+@dataclass(frozen=True)
+class UpdateTenant:
+    data: TenantPatch
+
+
+@dataclass(frozen=True)
+class UpdateUser:
+    principal: Principal
+    user_id: UUID
+    data: UserPatch
+    if_match: int | None
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,61 @@ def switch_module(cmd: SwitchModule, uow: UnitOfWork) -> Written:
         view = found(uow.auth.tenant(), "tenant", uow.tenant_id)
         token = uow.commit()
     return Written(view, None, token)
+
+
+def update_tenant(cmd: UpdateTenant, uow: UnitOfWork) -> Written:
+    """Rename, change the default locale, or set the enabled locales. The pipeline sees the
+    locale rows change and re-indexes the tenant's documents in the new set of locales."""
+    data = cmd.data
+    with uow:
+        tenant = uow.auth.tenant()
+        if tenant is None:
+            raise NotFound(f"no tenant with id {uow.tenant_id}")
+        locales = list(dict.fromkeys(data.locales)) if data.locales is not None else tenant["locales"]
+        default = data.default_locale or tenant["default_locale"]
+        if default not in locales:
+            path = ("body", "default_locale") if data.default_locale else ("body", "locales")
+            raise InvalidInput("the default locale must be enabled", (FieldError(path, f"{default!r} is not among the enabled locales"),))
+        uow.auth.update_tenant({k: v for k, v in (("name", data.name), ("default_locale", data.default_locale)) if v})
+        if data.locales is not None:
+            uow.auth.set_locales(locales)
+        uow.outbox.append("tenant", uow.tenant_id, "TenantUpdated", {"id": str(uow.tenant_id), "default_locale": default,
+                                                                     "locales": locales, "fields": sorted(data.model_fields_set)})
+        view = found(uow.auth.tenant(), "tenant", uow.tenant_id)
+        token = uow.commit()
+    return Written(view, None, token)
+
+
+def _check_admins_remain(uow: UnitOfWork, user_id: UUID, data: UserPatch, role_slugs: set[str] | None) -> None:
+    """The tenant keeps at least one active admin: nobody can lock everybody out."""
+    loses_admin = data.status == "disabled" or (role_slugs is not None and "admin" not in role_slugs)
+    if loses_admin and uow.auth.active_admins() <= {user_id}:
+        field = "status" if data.status == "disabled" else "roles"
+        raise Conflict("the tenant would have no active admin", (FieldError(("body", field), "keep at least one active admin"),))
+
+
+def update_user(cmd: UpdateUser, uow: UnitOfWork) -> Written:
+    data, uid = cmd.data, cmd.user_id
+    with uow:
+        uow.auth.touch_user(uid, cmd.if_match)  # 404 or 412 before anything else
+        role_ids = None
+        if data.roles is not None:
+            found_roles = uow.auth.role_ids(data.roles)
+            missing = [FieldError(("body", "roles", i), f"no role {slug!r}") for i, slug in enumerate(data.roles) if slug not in found_roles]
+            if missing:
+                raise InvalidInput("unknown role", tuple(missing))
+            role_ids = set(found_roles.values())
+        _check_admins_remain(uow, uid, data, set(data.roles) if data.roles is not None else None)
+        values = data.model_dump(exclude_unset=True, exclude={"roles"})
+        root = uow.auth.touch_user(uid, None, {k: v for k, v in values.items() if v is not None or k == "locale"})
+        if role_ids is not None:
+            uow.auth.replace_user_roles(uid, role_ids)
+        if data.status == "disabled":
+            uow.auth.end_sessions(uid)
+        uow.outbox.append("user", uid, "UserUpdated", {"id": str(uid), "fields": sorted(data.model_fields_set)})
+        view = uow.auth.users([uid], None, 1)[0]
+        token = uow.commit()
+    return Written(view, root["version"], token)
 
 
 def _issue_pair(uow: UnitOfWork, codec: TokenIssuer, user_id: UUID, session_id: UUID, hash_of: Any) -> dict[str, Any]:

@@ -54,6 +54,7 @@ ROUTES: list[Route] = [
         "email": "new@x.example", "display_name": "New", "password": PASSWORD, "roles": ["editor"]}, 201),
     Route("GET", "/v1/users", "auth.user.read", None),
     Route("GET", "/v1/users/{user_id}", "auth.user.read", None),
+    Route("PATCH", "/v1/users/{user_id}", "auth.user.update", None, lambda ids: {"display_name": "Vee", "locale": "de"}),
     Route("GET", "/v1/roles", "auth.role.read", None),
     Route("POST", "/v1/api-keys", "auth.api_key.create", None, lambda ids: {"name": "storefront", "kind": "search_public"}, 201),
     Route("GET", "/v1/api-keys", "auth.api_key.read", None),
@@ -145,7 +146,8 @@ LATE_DELETES: list[Route] = [
 SCHEMA_DELETE = Route("DELETE", "/v1/flex/schemas/{schema_id}", "flex.schema.delete", "flex")
 
 # Routes outside the permission model: platform administration and the credential exchange.
-PLATFORM_ROUTES = ["POST /v1/tenants", "GET /v1/tenants/{tenant_id}", "PUT /v1/tenants/{tenant_id}/modules/{module}"]
+PLATFORM_ROUTES = ["POST /v1/tenants", "GET /v1/tenants/{tenant_id}", "PATCH /v1/tenants/{tenant_id}",
+                   "PUT /v1/tenants/{tenant_id}/modules/{module}"]
 CREDENTIAL_ROUTES = ["POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout"]
 
 TENANT_ROUTES = [*ROUTES, *LATE_DELETES, SCHEMA_DELETE]
