@@ -7,7 +7,7 @@ revoke access tokens at once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +35,7 @@ FROM tenants t WHERE t.id = :tenant_id
 """)
 
 _KEY_CONTEXT = sa.text(f"""
-SELECT {_TENANT_PARTS}, k.id AS key_id, k.tenant_id, k.kind, k.key_hash, k.revoked_at, k.expires_at,
+SELECT {_TENANT_PARTS}, k.id AS key_id, k.tenant_id, k.kind, k.key_hash, k.revoked_at, k.expires_at, k.last_used_at,
   ARRAY(SELECT rp.permission FROM role_permissions rp
         WHERE rp.tenant_id = k.tenant_id AND rp.role_id = k.role_id) AS permissions
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = :prefix
@@ -69,7 +69,23 @@ def _from_key(conn: sa.Connection, credential: str) -> Principal:
     expired = row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC)
     if row["revoked_at"] is not None or expired or row["tenant_status"] != "active":
         raise Unauthenticated("the API key has been revoked or has expired")
+    _note_use(conn, row)
     return _principal(row, row["tenant_id"], user_id=None, key_id=row["key_id"])
+
+
+_NOTE_USE = sa.text("""
+UPDATE api_keys SET last_used_at = now()
+WHERE tenant_id = :tenant_id AND id = :key_id AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+""")
+_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def _note_use(conn: sa.Connection, row: Any) -> None:
+    """Record when the key was last used, at most once a minute: a write per request would
+    make every integration call pay for one (api_keys is not captured, so no change events)."""
+    last = row["last_used_at"]
+    if last is None or last < datetime.now(UTC) - _USE_RESOLUTION:
+        conn.execute(_NOTE_USE, {"tenant_id": row["tenant_id"], "key_id": row["key_id"]})
 
 
 def _principal(row: Any, tenant_id: Any, *, user_id: Any, key_id: Any) -> Principal:

@@ -132,4 +132,5 @@ class ApiKeyOut(Out):
     created_at: datetime | None = None
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(default=None, description="When the key last authenticated a request (to the minute)")
     key: str | None = Field(default=None, description="The whole key: shown once, at creation, never again")

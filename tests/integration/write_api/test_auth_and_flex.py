@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.integration.write_api.conftest import PASSWORD, TestClient, World, bearer, ok
 
 
@@ -41,6 +43,21 @@ def test_api_keys_are_shown_once_and_stop_working_when_revoked(client: TestClien
     assert all(item["key"] is None for item in listed) and key["key"] not in str(listed)
     ok(client.delete(f"/v1/api-keys/{key['id']}", headers=world.a.admin))
     assert client.get("/v1/tags", headers=headers).status_code == 401
+
+
+def test_the_key_list_shows_when_each_key_was_last_used(client: TestClient, world: World) -> None:
+    key = ok(client.post("/v1/api-keys", headers=world.a.admin, json={"name": "pim", "kind": "integration", "role": "viewer"}), 201)
+    assert key["last_used_at"] is None
+
+    def listed() -> dict[str, Any]:
+        return next(k for k in ok(client.get("/v1/api-keys", headers=world.a.admin))["items"] if k["id"] == key["id"])
+
+    assert listed()["last_used_at"] is None
+    ok(client.get("/v1/products", headers=bearer(key["key"])))
+    first = listed()["last_used_at"]
+    assert first is not None
+    ok(client.get("/v1/products", headers=bearer(key["key"])))
+    assert listed()["last_used_at"] == first  # recorded at most once a minute
 
 
 def test_search_keys_are_never_accepted_for_writes(client: TestClient, world: World) -> None:
