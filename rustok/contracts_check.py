@@ -106,13 +106,14 @@ def run_stream_suites(events: Sequence[Mapping[str, Any]]) -> tuple[list[Outcome
     records = event_records(events)
     outcomes: list[Outcome] = []
     notes = [f"no change events sampled for {table}" for table in sorted(ROW_CONTRACTS) if table not in records]
+    runs: list[tuple[FrameSuite, Sequence[Mapping[str, Any]]]] = []
     for table, rows in sorted(records.items()):
-        if table not in ROW_CONTRACTS:
+        if table in ROW_CONTRACTS:
+            runs.append((change_stream_suite(table), rows))
+        else:
             outcomes.append(Outcome(f"change_stream.{table}", "row_contract", "the table has a row contract", False,
-                                    len(rows), rows[:SAMPLE_LIMIT]))
-            continue
-        outcomes.extend(run_frame_suite(change_stream_suite(table), rows))
-    return outcomes, notes
+                                    len(rows), [_plain(r) for r in rows[:SAMPLE_LIMIT]]))
+    return run_frame_suites(runs) + outcomes, notes
 
 
 # -- great-expectations ------------------------------------------------------------------
@@ -145,15 +146,19 @@ def run_sql_suites(database_url: str, suites: Sequence[SqlSuite]) -> list[Outcom
         return outcomes
 
 
-def run_frame_suite(suite: FrameSuite, rows: Sequence[Mapping[str, Any]]) -> list[Outcome]:
+def run_frame_suites(runs: Sequence[tuple[FrameSuite, Sequence[Mapping[str, Any]]]]) -> list[Outcome]:
+    """Each suite over a dataframe of its rows, in one great-expectations context."""
     import pandas as pd
 
-    # object dtype keeps each value as the event carried it (no int → float for NULLs).
-    frame = pd.DataFrame(list(rows), dtype=object)
+    outcomes: list[Outcome] = []
     with _quiet_context() as context:
-        batch = (context.data_sources.add_pandas(name="events").add_dataframe_asset(name=suite.name)
-                 .add_batch_definition_whole_dataframe("all"))
-        return _validate(context, suite.name, suite.expectations, batch, {"dataframe": frame})
+        source = context.data_sources.add_pandas(name="events")
+        for suite, rows in runs:
+            # object dtype keeps each value as the event carried it (no int → float for NULLs).
+            frame = pd.DataFrame(list(rows), dtype=object)
+            batch = source.add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe("all")
+            outcomes.extend(_validate(context, suite.name, suite.expectations, batch, {"dataframe": frame}))
+    return outcomes
 
 
 def _validate(context: Any, name: str, expectations: Sequence[Any], batch: Any,
