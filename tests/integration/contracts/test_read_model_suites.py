@@ -106,7 +106,7 @@ def test_each_read_model_expectation_fails_on_a_crafted_bad_row(pipeline_db: str
     suite = only(make_suite(SCOPE), description)
     assert failed(run_sql_suites(pipeline_db, [suite])) == []
     with psycopg.connect(pipeline_db, autocommit=True) as conn:
-        conn.execute(bad_row)  # type: ignore[arg-type]
+        conn.execute(bad_row)
     [outcome] = run_sql_suites(pipeline_db, [suite])
     assert not outcome.success and outcome.error is None
     assert outcome.unexpected is not None and outcome.unexpected >= 1
