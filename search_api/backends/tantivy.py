@@ -20,6 +20,7 @@ import tantivy
 
 from search_api.backends import tantivy_query as tq
 from search_api.backends.base import FacetValue, Hit, Scope, SearchResult, next_cursor, sort_facet
+from search_api.backends.facet_cache import LruCache, facet_key
 from search_api.backends.tantivy_index import IndexHandle
 from search_api.cursor import SortValue
 from search_api.query import OPTION_PREFIX, DocType, SearchRequest
@@ -27,6 +28,7 @@ from search_api.query import OPTION_PREFIX, DocType, SearchRequest
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Row = tuple[SortValue, str, tantivy.DocAddress | None]
+FacetAnswer = tuple[int | None, dict[str, list[FacetValue]]]
 
 
 class TantivyBackend:
@@ -35,27 +37,36 @@ class TantivyBackend:
     version_of: reads the live index version of a document type (the read-model alias).
     check_interval: seconds between checks for a new commit.
     workers: threads that count facets while the calling thread fetches the page.
+    facet_cache_size: facet answers kept per process (``facet_cache``), 0 for none.
     """
 
     name = "tantivy"
 
-    def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0, workers: int = 4) -> None:
+    def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0, workers: int = 4,
+                 facet_cache_size: int = 4096) -> None:
         self._handles = {t: IndexHandle(root, t, version_of, check_interval) for t in ("product", "content")}
         # Tantivy releases the GIL while it searches, so the facet pass and the page pass of
         # one request run on two cores at once: latency is the longer pass, not their sum.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets")
+        self._facet_cache: LruCache[FacetAnswer] = LruCache(facet_cache_size)
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
-        index = self._handles[request.doc_type].index()
+        handle = self._handles[request.doc_type]
+        index = handle.index()
         if index is None:
             return SearchResult(total=0, hits=[], facets={f: [] for f in request.facets})
+        key = facet_key(request.doc_type, handle.generation, scope, request)
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
         text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
-        pending = self._pool.submit(_facets, searcher, filters, text, request) if request.facets else None
+        known = self._facet_cache.get(key) if request.facets else None
+        pending = self._pool.submit(_facets, searcher, filters, text, request) if request.facets and not known else None
         counted, hits = _page(searcher, schema, query, request, count=not _facets_count(filters, request))
-        total, facets = pending.result() if pending is not None else (None, {})
+        if pending is not None:
+            known = pending.result()
+            self._facet_cache.put(key, known)
+        total, facets = known or (None, {})
         total = counted if total is None else total
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 

@@ -3,7 +3,9 @@
 The sink writes ``<root>/<doc_type>/v<version>/`` in another process and commits;
 this handle opens the live version (``version_of`` reads the alias), registers the
 layout's analyzers, and reloads the reader when ``meta.json`` changed (tantivy
-rewrites it on every commit). The check is one ``stat`` per ``check_interval``.
+rewrites it on every commit). The check is one ``stat`` per ``check_interval``. The
+reader reloads only then (policy ``manual``), so ``generation``, bumped on every open
+and reload, names exactly what a searcher sees: caches key on it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class IndexHandle:
         self._path: Path | None = None
         self._mtime = 0.0
         self._checked = 0.0
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Read it before taking a searcher: an answer is then never filed under a newer generation."""
+        return self._generation
 
     def index(self, force_check: bool = False) -> tantivy.Index | None:
         """The live index with a fresh reader, or None while nothing was ever indexed."""
@@ -47,9 +55,11 @@ class IndexHandle:
             self._checked = now
             if self._index is None or self._path != path:
                 self._index, self._path, self._mtime = self._open(path), path, mtime
+                self._generation += 1
             elif mtime != self._mtime:
                 self._index.reload()
                 self._mtime = mtime
+                self._generation += 1
             return self._index
 
     @staticmethod
@@ -58,6 +68,7 @@ class IndexHandle:
             index = tantivy.Index.open(str(path))
         except ValueError as error:
             raise BackendUnavailable("the search index cannot be opened") from error
+        index.config_reader("manual")
         register_analyzers(index)
         log.info("opened search index", extra={"path": str(path)})
         return index
