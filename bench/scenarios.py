@@ -46,6 +46,8 @@ class Context:
     seed: int = 42
     templates: dict[int, tuple[str, Manifest]] = field(default_factory=dict)
     faust_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    rebuilds: dict[int, dict[str, Any]] = field(default_factory=dict)  # size → the embedded rebuild measured
+    searches: dict[int, dict[str, Any]] = field(default_factory=dict)  # size → search_latency.py's report
     runtime: KafkaRuntime | None = None
 
     def kafka_runtime(self) -> KafkaRuntime:
@@ -151,12 +153,15 @@ def rebuild(ctx: Context) -> Outcome:
 
 
 def rebuild_embedded(ctx: Context, products: int, runs: int) -> dict[str, Any]:
-    work = ctx.work / f"rebuild-{products}"
-    try:
-        return pipeline_rebuild.measure(ctx.admin_url, work, products, runs, seed=ctx.seed,
-                                        prepared=ctx.template(products))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    """The embedded rebuild of ``products``; measured once per size and run of the harness."""
+    if products not in ctx.rebuilds:
+        work = ctx.work / f"rebuild-{products}"
+        try:
+            ctx.rebuilds[products] = pipeline_rebuild.measure(ctx.admin_url, work, products, runs, seed=ctx.seed,
+                                                              prepared=ctx.template(products))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return ctx.rebuilds[products]
 
 
 def freshness(ctx: Context) -> Outcome:
@@ -230,7 +235,10 @@ def search(ctx: Context) -> Outcome:
 
 
 def search_latency(ctx: Context, products: int, duration: float) -> dict[str, Any]:
-    """``bench/search_latency.py`` in a subprocess (its own PostgreSQL, loader and servers); its JSON."""
+    """``bench/search_latency.py`` in a subprocess (its own PostgreSQL, loader and servers); its JSON.
+    Measured once per size and run of the harness (the first duration asked for wins)."""
+    if products in ctx.searches:
+        return ctx.searches[products]
     out = ctx.work / f"search-{products}.json"
     command = [sys.executable, str(REPO / "bench" / "search_latency.py"), "--products", str(products),
                "--duration", str(duration), "--out", str(out), "--work-dir", str(ctx.work / f"search-{products}")]
@@ -239,7 +247,8 @@ def search_latency(ctx: Context, products: int, duration: float) -> dict[str, An
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"search_latency.py failed ({done.returncode}): {done.stderr[-3000:]}")
-    return dict(json.loads(out.read_text()))
+    ctx.searches[products] = dict(json.loads(out.read_text()))
+    return ctx.searches[products]
 
 
 def scaling(ctx: Context) -> Outcome:
@@ -250,7 +259,7 @@ def scaling(ctx: Context) -> Outcome:
                       {"sizes": sizes, "search_duration_seconds": duration})
     points: dict[int, dict[str, Any]] = {}
     for products in sizes:
-        built = rebuild_embedded(ctx, products, 1)
+        built = rebuild_embedded(ctx, products, ctx.runs)
         found = search_latency(ctx, products, duration).get("backends", {})
         points[products] = {"rebuild_seconds": built["median_seconds"],
                             "rebuild_events_per_second": built["median_events_per_second"],
