@@ -102,13 +102,26 @@ def write(outcome: Outcome, out: Path, started: float, load_before: list[float])
         "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_average()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1), "results": outcome.results,
+        "chart": {"kind": outcome.chart.kind, "panels": outcome.chart.panels},
     }
     (out / f"{outcome.scenario}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
     draw(outcome, out / f"{outcome.scenario}.png")
     return document
 
 
+def replot(path: Path) -> None:
+    """Draw ``<scenario>.png`` again from ``<scenario>.json`` (after a change to the charts)."""
+    document = json.loads(path.read_text())
+    outcome = Outcome(document["scenario"], document["target"], document["parameters"],
+                      chart=Chart(document["chart"]["kind"], [tuple(p) for p in document["chart"]["panels"]]))
+    _draw(outcome, document["met"], path.with_suffix(".png"))
+
+
 def draw(outcome: Outcome, path: Path) -> None:
+    _draw(outcome, outcome.met, path)
+
+
+def _draw(outcome: Outcome, met: bool, path: Path) -> None:
     panels = outcome.chart.panels or [("nothing measured", "", {}, None)]
     figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
     for ax, (title, unit, series, target) in zip(axes[0], panels):
@@ -122,7 +135,7 @@ def draw(outcome: Outcome, path: Path) -> None:
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
         ax.grid(axis="y", alpha=0.3)
-    verdict = "met" if outcome.met else "NOT met"
+    verdict = "met" if met else "NOT met"
     figure.suptitle(f"{outcome.scenario}: target {verdict} — {outcome.target}", fontsize=9, wrap=True)
     figure.tight_layout()
     figure.savefig(path, dpi=90)
@@ -136,8 +149,7 @@ def _bars(ax: Any, series: dict[str, dict[str, float]]) -> None:
         xs = [n + i * width for n, label in enumerate(labels) if label in values]
         ax.bar(xs, [values[label] for label in labels if label in values], width, label=group)
     ax.set_xticks([n + width * (len(series) - 1) / 2 for n in range(len(labels))], labels)
-    if len(series) > 1:
-        ax.legend(fontsize=8)
+    ax.legend(fontsize=8)
 
 
 def _lines(ax: Any, series: dict[str, dict[str, float]]) -> None:
