@@ -170,3 +170,30 @@ def summary_rows(documents: list[dict[str, Any]]) -> list[tuple[str, str, str, s
             verdict += f" (skipped: {', '.join(document['skipped'])})"
         rows.append((document["scenario"], document["headline"], document["target"], verdict))
     return rows
+
+
+def markdown_table(folder: Path) -> str:
+    """The results in ``folder`` as a Markdown table (for bench/README.md)."""
+    lines = ["| scenario | result | target | met | load average (1 min) before → after |", "|---|---|---|---|---|"]
+    for path in sorted(folder.glob("*.json")):
+        document = json.loads(path.read_text())
+        (scenario, headline, target, met), = summary_rows([document])
+        load = f"{document['machine']['load_average_before'][0]} → {document['machine']['load_average_after'][0]}"
+        lines.append(f"| `{scenario}` | {headline} | {target} | {met} | {load} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """``python -m bench.report FOLDER [--replot]``: print the Markdown table; redraw the PNGs."""
+    import sys
+
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "bench" / "results" / "harness"
+    if "--replot" in sys.argv:
+        for path in sorted(folder.glob("*.json")):
+            if "chart" in json.loads(path.read_text()):
+                replot(path)
+    print(markdown_table(folder))  # noqa: T201 - a command-line tool's output
+
+
+if __name__ == "__main__":
+    main()
