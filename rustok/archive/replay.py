@@ -42,7 +42,7 @@ from pipelines.state.memory import InMemoryStateStore
 from .errors import ArchiveLayoutError, ArchiveReplayError
 from .parts import read_manifest
 from .progress import total_bar
-from .rows import envelope_of, event_of, identity
+from .rows import SCHEMA, envelope_of, event_of, identity
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ PIPELINE = "archive-replay"
 CHUNK = 5000
 _TABLES: dict[DocType, str] = {"product": "index_products", "content": "index_content"}
 _PARTITIONING = ds.partitioning(pa.schema([("table", pa.string()), ("date", pa.string())]), flavor="hive")
+
+_DATASET_SCHEMA = SCHEMA.append(pa.field("date", pa.string()))
 
 Progress = Callable[[int, int], None]
 """Called with (events read so far, events expected) as the rebuild goes."""
@@ -75,7 +77,7 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
     if tenant is not None and switch:
         raise ArchiveReplayError("a rebuild of one tenant cannot become the live version of every tenant")
     tenant_id = _tenant(tenant)
-    moment = None if until is None else (until if until.tzinfo else until.replace(tzinfo=UTC))
+    moment = None if until is None else (until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC))
     manifest = read_manifest(Path(archive_dir))
     if manifest is None:
         raise ArchiveLayoutError(f"{archive_dir} has no archive manifest (run `rustok archive` first)")
@@ -113,7 +115,7 @@ def _tenant(tenant: str | None) -> str | None:
 
 def _load(root: Path, until: datetime | None, tenant: str | None) -> pa.Table:
     """The rows that count at ``until``, in source order."""
-    dataset = ds.dataset(root, format="parquet", partitioning=_PARTITIONING)
+    dataset = ds.dataset(root, format="parquet", partitioning=_PARTITIONING, schema=_DATASET_SCHEMA)
     keep: ds.Expression | None = None
     if until is not None:
         in_time = (ds.field("date") <= until.date().isoformat()) & (ds.field("commit_ts") <= pa.scalar(until, pa.timestamp("us", "UTC")))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pipelines.model import DocType
 from rustok import demo
 from rustok.archive import (
-    ArchiveReplayError, EmbeddedArchiveOptions, archive_embedded, replay_archive)
+    ArchiveLayoutError, ArchiveReplayError, EmbeddedArchiveOptions, archive_embedded, replay_archive)
 from rustok.archive.parts import ArchiveDirectory
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from tests.integration.archive.changes import (
@@ -91,7 +91,9 @@ def history(database_url: str, engine: sa.Engine, tmp_path: Path) -> Iterator[Hi
 def test_a_rebuild_until_a_moment_equals_the_live_read_model_at_that_moment(history: History) -> None:
     url = history.database_url
     assert history.at_moment != history.at_end, "batch B changed the read model"
-    report = replay_archive(url, history.archive, history.moment, history.index_dir)
+    # Any time zone names the same moment (partitions are by UTC date).
+    moment = history.moment.astimezone(timezone(timedelta(hours=-11)))
+    report = replay_archive(url, history.archive, moment, history.index_dir)
     assert report.versions == {"product": 2, "content": 2}
     assert rebuilt_documents(url, report.versions) == history.at_moment
     for doc_type, version in report.versions.items():
@@ -113,7 +115,7 @@ def test_a_rebuild_of_everything_equals_the_live_read_model_now_and_can_switch_t
     assert again.versions == {"product": 3}, "the next free version, never the live one"
 
 
-def test_a_tenant_scoped_rebuild_contains_only_that_tenant(history: History) -> None:
+def test_a_tenant_scoped_rebuild_contains_only_that_tenant_and_bad_requests_are_refused(history: History) -> None:
     url = history.database_url
     acme = str(history.acme)
     report = replay_archive(url, history.archive, history.moment, history.index_dir, tenant=acme)
@@ -126,11 +128,8 @@ def test_a_tenant_scoped_rebuild_contains_only_that_tenant(history: History) -> 
         replay_archive(url, history.archive, None, history.index_dir, tenant=acme, switch=True)
     with pytest.raises(ArchiveReplayError):
         replay_archive(url, history.archive, None, history.index_dir, tenant="not-a-tenant")
-
-
-def test_a_moment_before_the_archives_snapshot_is_refused(history: History) -> None:
     with pytest.raises(ArchiveReplayError, match="snapshot"):
-        replay_archive(history.database_url, history.archive, history.moment - timedelta(days=1), history.index_dir)
+        replay_archive(url, history.archive, history.moment - timedelta(days=1), history.index_dir)
 
 
 def test_an_archived_event_that_breaks_its_contract_is_a_dead_letter_and_the_rebuild_goes_on(
@@ -158,3 +157,19 @@ def _linen_update(history: History) -> dict[str, Any]:
     row = dict(found[-1])
     row.pop("date")
     return row
+
+
+def test_an_empty_archive_rebuilds_an_empty_version_and_a_missing_one_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ArchiveLayoutError):
+        replay_archive(database_url, tmp_path / "nothing", None, tmp_path / "index")
+    archive = EmbeddedArchiveOptions(database_url, tmp_path / "archive")
+    try:
+        archive_embedded(archive)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+    report = replay_archive(database_url, archive.directory, None, tmp_path / "index")
+    assert (report.events_read, report.documents_written, report.dead_letters) == (0, 0, 0)
+    assert rebuilt_documents(database_url, report.versions) == {"product": {}, "content": {}}
