@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from rustok import demo
 from rustok.contracts_check import run_stream_suites, sample_change_events
+from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 
 
 def test_every_change_stream_expectation_passes_on_real_events(pipeline_db: str) -> None:
@@ -66,3 +68,50 @@ def test_reconcile_exits_1_and_lists_a_deleted_row_as_missing(cli: CliRunner, pi
     code, out = run(cli, "reconcile", "--json")
     missing = json.loads(out)["drift"]["missing"]
     assert code == 1 and [(m["locale"], m["id"]) for m in missing] == [("ru", str(demo.demo_id("product", "linen-shirt")))]
+
+
+OTHER = str(demo.demo_id("tenant", "other"))
+
+
+def add_bad_row_of_another_tenant(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO tenants (id, slug, name, default_locale) VALUES (%s, 'other', 'Other', 'en')",
+                     (OTHER,))
+        conn.execute(
+            "INSERT INTO index_products (index_version, tenant_id, locale, product_id, handle, status, document,"
+            " source_lsn) SELECT index_version, %s, locale, product_id, handle, status,"
+            " jsonb_set(jsonb_set(document, '{tenant_id}', to_jsonb(%s::text)), '{prices,0,currency}', '\"EUX\"'),"
+            " source_lsn FROM index_products WHERE handle = 'linen-shirt' AND locale = 'en'", (OTHER, OTHER))
+
+
+def test_a_tenants_check_and_reconcile_never_see_another_tenants_rows(cli: CliRunner, pipeline_db: str) -> None:
+    add_bad_row_of_another_tenant(pipeline_db)
+    assert run(cli, "check", "--tenant", demo.DEMO_SLUG, "--no-streams", "--json")[0] == 0
+    assert run(cli, "reconcile", "--tenant", demo.DEMO_SLUG, "--json")[0] == 0
+    code, out = run(cli, "check", "--tenant", "other", "--no-streams", "--json")
+    failed = {r["description"] for r in json.loads(out)["results"] if not r["success"]}
+    assert code == 1 and "every price range is in an ISO 4217 currency" in failed
+    code, out = run(cli, "reconcile", "--json")
+    assert code == 1 and [e["tenant_id"] for e in json.loads(out)["drift"]["extra"]] == [OTHER]
+
+
+def test_reconcile_repair_waits_until_the_running_pipeline_has_rebuilt_the_drifted_roots(
+    cli: CliRunner, pipeline_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rustok.settings import get_settings
+
+    monkeypatch.setenv("RUSTOK_STATE_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        with EmbeddedPipeline(PipelineOptions(database_url=pipeline_db, state_dir=tmp_path / "pipeline")):
+            with psycopg.connect(pipeline_db, autocommit=True) as conn:
+                conn.execute("DELETE FROM index_products WHERE handle = 'ceramic-mug' AND locale = 'de' AND"
+                             " index_version = (SELECT live_version FROM read_model_aliases WHERE doc_type = 'product')")
+            code, out = run(cli, "reconcile", "--repair", "--wait", "30", "--json")
+        result = json.loads(out)
+        assert [m["locale"] for m in result["drift"]["missing"]] == ["de"]
+        assert len(result["repair"]["signals"]) == 1 and result["after_repair"]["clean"] is True
+        assert code == 0
+    finally:
+        with psycopg.connect(pipeline_db, autocommit=True) as conn:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
