@@ -1,9 +1,8 @@
 """Time-travel rebuilds: the read model as it was at a moment, from the archive alone.
 
 The archive's rows up to ``until`` (snapshot reads always: they are the base every
-later change applies to) are read in source order — snapshot reads first, then by
-LSN and order inside the transaction — with repeated rows of an interrupted archive
-run dropped, turned back into change events and absorbed by the projection core
+later change applies to) are read in source order (see ``reader``), turned back into
+change events and absorbed by the projection core
 (its own in-memory state); every root they touched is then built once and written
 to the JSONB read tables and Tantivy in a NEW index version. The live version is not
 touched; ``switch=True`` moves the alias once everything is written.
@@ -15,7 +14,7 @@ import logging
 import sys
 import time
 from contextlib import ExitStack
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +22,6 @@ from typing import Any
 
 import orjson
 import psycopg
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from connectors.embedded.records import ChangeRecord
 from contracts.envelope import ChangeEvent, InvalidChangeEvent
@@ -42,16 +38,14 @@ from pipelines.state.memory import InMemoryStateStore
 from .errors import ArchiveLayoutError, ArchiveReplayError
 from .parts import read_manifest
 from .progress import total_bar
-from .rows import SCHEMA, envelope_of, event_of, identity
+from .reader import ArchiveReader
+from .rows import envelope_of, event_of
 
 log = logging.getLogger(__name__)
 
 PIPELINE = "archive-replay"
 CHUNK = 5000
 _TABLES: dict[DocType, str] = {"product": "index_products", "content": "index_content"}
-_PARTITIONING = ds.partitioning(pa.schema([("table", pa.string()), ("date", pa.string())]), flavor="hive")
-
-_DATASET_SCHEMA = SCHEMA.append(pa.field("date", pa.string()))
 
 Progress = Callable[[int, int], None]
 """Called with (events read so far, events expected) as the rebuild goes."""
@@ -81,8 +75,8 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
     manifest = read_manifest(Path(archive_dir))
     if manifest is None:
         raise ArchiveLayoutError(f"{archive_dir} has no archive manifest (run `rustok archive` first)")
-    rows = _load(Path(archive_dir), moment, tenant_id)
-    _check_base(rows, moment)
+    reader = ArchiveReader(Path(archive_dir), moment, tenant_id)
+    _check_base(reader, moment)
     versions = {doc_type: _free_version(database_url, index_dir, doc_type) for doc_type in doc_types}
     sinks = _sinks(database_url, index_dir, versions)
     rebuild = _Rebuild(sinks, PostgresDeadLetters(database_url), tenant_id)
@@ -90,7 +84,7 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
         with ExitStack() as stack:
             if progress is None and sys.stderr.isatty():
                 progress = stack.enter_context(total_bar("replaying the archive"))
-            rebuild.run(rows, manifest.events, progress)
+            rebuild.run(reader.batches(), manifest.events, progress)
     finally:
         for sink in sinks:
             sink.close()
@@ -113,29 +107,11 @@ def _tenant(tenant: str | None) -> str | None:
         raise ArchiveReplayError(f"tenant {tenant!r} is not a ULID or UUID") from exc
 
 
-def _load(root: Path, until: datetime | None, tenant: str | None) -> pa.Table:
-    """The rows that count at ``until``, in source order."""
-    dataset = ds.dataset(root, format="parquet", partitioning=_PARTITIONING, schema=_DATASET_SCHEMA)
-    keep: ds.Expression | None = None
-    if until is not None:
-        in_time = (ds.field("date") <= until.date().isoformat()) & (ds.field("commit_ts") <= pa.scalar(until, pa.timestamp("us", "UTC")))
-        keep = ds.field("snapshot").is_valid() | in_time
-    if tenant is not None:
-        mine = (ds.field("tenant_id") == tenant) | ds.field("tenant_id").is_null()
-        keep = mine if keep is None else keep & mine
-    table = dataset.to_table(filter=keep)
-    table = table.append_column("streamed", pc.is_null(table["snapshot"]))
-    return table.sort_by([("streamed", "ascending"), ("lsn", "ascending"), ("total_order", "ascending"),
-                          ("seq", "ascending")])
-
-
-def _check_base(rows: pa.Table, until: datetime | None) -> None:
+def _check_base(reader: ArchiveReader, until: datetime | None) -> None:
     """Snapshot reads are the base of every rebuild; one taken after ``until`` already
     holds later changes, so the state at ``until`` cannot be told apart."""
-    if until is None:
-        return
-    taken = pc.max(pc.if_else(rows["streamed"], pa.scalar(None, rows["commit_ts"].type), rows["commit_ts"])).as_py()
-    if taken is not None and taken > until:
+    taken = None if until is None else reader.snapshot_taken()
+    if until is not None and taken is not None and taken > until:
         raise ArchiveReplayError(f"the archive starts with a snapshot taken at {taken.isoformat()}, after "
                                  f"{until.isoformat()}: it cannot show the read model before that")
 
@@ -170,10 +146,8 @@ class _Rebuild:
         self.documents = 0
         self.dead = 0
 
-    def run(self, table: pa.Table, expected: int, progress: Progress | None) -> None:
-        seen: set[tuple[Any, ...]] = set()
-        for batch in table.to_batches(max_chunksize=CHUNK):
-            rows = [row for row in batch.to_pylist() if not _repeated(row, seen)]
+    def run(self, batches: Iterator[list[dict[str, Any]]], expected: int, progress: Progress | None) -> None:
+        for rows in batches:
             self.events_read += len(rows)
             self._absorb(rows)
             if progress is not None:
@@ -224,14 +198,6 @@ class _Rebuild:
             sink.write(documents)
             sink.flush()
         self.documents += sum(len(d.documents) for d in documents)
-
-
-def _repeated(row: dict[str, Any], seen: set[tuple[Any, ...]]) -> bool:
-    key = identity(row)
-    if key in seen:
-        return True
-    seen.add(key)
-    return False
 
 
 def _record(row: dict[str, Any]) -> ChangeRecord:
