@@ -11,6 +11,7 @@ touched; ``switch=True`` moves the alias once everything is written.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 from contextlib import ExitStack
@@ -31,7 +32,7 @@ from pipelines.runtime.dead_letters import DeadLetter, PostgresDeadLetters
 from pipelines.runtime.decode import dead_letter, record_of
 from pipelines.runtime.projection import CoreProjection, Rejected
 from pipelines.sinks.base import Sink
-from pipelines.sinks.postgres import PostgresSink, live_version, switch_alias
+from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
 from pipelines.sinks.tantivy_sink import TantivySink, index_path
 from pipelines.state.memory import InMemoryStateStore
 
@@ -75,6 +76,9 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
     manifest = read_manifest(Path(archive_dir))
     if manifest is None:
         raise ArchiveLayoutError(f"{archive_dir} has no archive manifest (run `rustok archive` first)")
+    unknown = set(doc_types) - set(_TABLES)
+    if unknown or not doc_types:
+        raise ArchiveReplayError(f"doc_types must be among {sorted(_TABLES)}, got {list(doc_types)}")
     reader = ArchiveReader(Path(archive_dir), moment, tenant_id)
     _check_base(reader, moment)
     versions = {doc_type: _free_version(database_url, index_dir, doc_type) for doc_type in doc_types}
@@ -85,9 +89,11 @@ def replay_archive(database_url: str, archive_dir: Path, until: datetime | None,
             if progress is None and sys.stderr.isatty():
                 progress = stack.enter_context(total_bar("replaying the archive"))
             rebuild.run(reader.batches(), manifest.events, progress)
-    finally:
-        for sink in sinks:
-            sink.close()
+    except BaseException:
+        _close(sinks)
+        _discard(database_url, index_dir, versions)  # a half-built version is of no use; a rerun starts afresh
+        raise
+    _close(sinks)
     if switch:
         for doc_type, version in versions.items():
             switch_alias(database_url, doc_type, version)
@@ -124,6 +130,18 @@ def _free_version(database_url: str, index_dir: Path, doc_type: DocType) -> int:
     while index_path(index_dir, doc_type, version).exists():
         version += 1
     return version
+
+
+def _close(sinks: Sequence[Sink]) -> None:
+    for sink in sinks:
+        sink.close()
+
+
+def _discard(database_url: str, index_dir: Path, versions: dict[DocType, int]) -> None:
+    for doc_type, version in versions.items():
+        drop_index_version(database_url, doc_type, version)
+        shutil.rmtree(index_path(index_dir, doc_type, version), ignore_errors=True)
+    log.warning("interrupted rebuild discarded", extra={"versions": versions})
 
 
 def _sinks(database_url: str, index_dir: Path, versions: dict[DocType, int]) -> list[Sink]:

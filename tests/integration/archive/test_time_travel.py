@@ -184,3 +184,18 @@ def test_an_empty_archive_rebuilds_an_empty_version_and_a_missing_one_is_refused
     report = replay_archive(database_url, archive.directory, None, tmp_path / "index")
     assert (report.events_read, report.documents_written, report.dead_letters) == (0, 0, 0)
     assert rebuilt_documents(database_url, report.versions) == {"product": {}, "content": {}}
+
+
+def test_an_interrupted_rebuild_leaves_no_half_built_version_behind(history: History) -> None:
+    url = history.database_url
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        replay_archive(url, history.archive, None, history.index_dir, progress=interrupt)
+    assert not (history.index_dir / "product" / "v2").exists()
+    assert version_documents(url, "product", 2) == {}
+    rerun = replay_archive(url, history.archive, None, history.index_dir)
+    assert rerun.versions == {"product": 2, "content": 2}
+    assert rebuilt_documents(url, rerun.versions) == history.at_end
