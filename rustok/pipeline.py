@@ -8,13 +8,14 @@ version beside the live one and the aliases switch when it is complete, so
 storefronts never see a half-built index. ``stop()`` flushes, commits and confirms
 the position to the server.
 
-Follow the alias: ``rustok replay`` builds a version beside the live one and switches
-the alias. At most every ``alias_check_interval`` seconds the loop reads the aliases;
-when a document type's live version moved away from the one it writes, it flushes,
-records the switch position in ``rustok_pipeline_targets`` (the replay waits for it
-before it stops writing) and retargets its sinks to the new version. Opening the new
-Tantivy directory waits while the replay still holds its writer; nothing is read from
-the slot meanwhile, so no commit above the recorded position reaches the old version.
+Follow the alias: ``rustok replay`` builds a version beside the live one, through
+source position R, and switches the alias. At most every ``alias_check_interval``
+seconds the loop reads the aliases; when a document type's live version moved away
+from the one it writes, it closes the old sinks, opens the new version, writes into it
+what it emitted for commits above R (the runner remembers recent emissions: commits it
+wrote only to the old version while the replay finished), and from then on writes the
+new version; it records the move in ``rustok_pipeline_targets``, which the replay waits
+for before it deletes the old version.
 
 Threads: ``start()`` runs the snapshot (if any) in the caller's thread, then polls the
 slot in a background thread; ``stop()`` joins it.
@@ -40,7 +41,7 @@ from pipelines.runtime.dead_letters import PostgresDeadLetters
 from pipelines.runtime.embedded import EmbeddedRunner, RunnerConfig
 from pipelines.runtime.metrics import PipelineMetrics
 from pipelines.runtime.projection import CoreProjection
-from pipelines.runtime.targets import read_aliases, record_targets
+from pipelines.runtime.targets import built_through, read_aliases, record_targets
 from pipelines.sinks.base import Sink
 from pipelines.sinks.errors import SinkBackpressure
 from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
@@ -194,19 +195,28 @@ class EmbeddedPipeline:
             self._retarget(moved)
 
     def _retarget(self, moved: dict[DocType, int]) -> None:
-        """Write ``moved`` versions from the next commit on (see the module docstring)."""
+        """Write ``moved`` versions from now on (see the module docstring)."""
         runner = self.runner
         assert runner is not None
-        runner.flush()
-        record_targets(self.options.database_url, self.options.pipeline, moved, runner.applied_lsn)
-        log.info("alias moved: retargeting the sinks", extra={"versions": moved, "lsn": runner.applied_lsn})
+        url = self.options.database_url
+        built = built_through(url, moved)
         added = {doc_type: self._sinks_of(doc_type, version) for doc_type, version in moved.items()}
         new_sinks = [sink for sinks in added.values() for sink in sinks]
+        # The old sinks close first: once this pipeline records its move, the replay deletes their directories.
+        runner.replace_sinks([sink for doc_type in moved for sink in self._own_sinks[doc_type]], [])
         self._set_up(new_sinks)
-        retired = [sink for doc_type in moved for sink in self._own_sinks[doc_type]]
-        runner.replace_sinks(retired, new_sinks)
+        if len(built) == len(moved):
+            through = min(built.values())
+            if not runner.rewrite_recent(through, new_sinks):
+                log.error("emissions after the new version's build position were already forgotten: the new"
+                          " version may miss changes until their roots change again; replay again",
+                          extra={"versions": moved, "lsn": through})
+        runner.replace_sinks([], new_sinks)
         self._own_sinks.update(added)
         self.index_versions.update(moved)
+        record_targets(url, self.options.pipeline, moved, runner.applied_lsn)
+        log.info("alias moved: sinks retargeted", extra={"versions": moved, "built_through": built,
+                                                         "lsn": runner.applied_lsn})
 
     def _set_up(self, sinks: list[Sink]) -> None:
         """Set every sink up, waiting while another writer (the replay) still holds a lock."""

@@ -19,6 +19,12 @@ last batch then builds every root the snapshot touched once, ``emit_roots`` at a
 each slice written to every sink before steps 4 and 5. Building per batch would build
 each root once per table it has rows in.
 
+The runner remembers the emissions of the last ``recent_seconds`` with their batch's
+commit LSN: when a replay switches the alias to a version it built through position R,
+the pipeline writes what it emitted for commits above R into the new version
+(:meth:`EmbeddedRunner.rewrite_recent`), so nothing it wrote only to the old version
+is missing from the new one.
+
 A crash anywhere replays from the last durable LSN. Replayed events are absorbed by
 versioned state and version-guarded sinks, and the core re-emits the roots they touch,
 so the read model ends equal to a clean rebuild.
@@ -29,6 +35,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +92,7 @@ class RunnerConfig:
     parallel_sinks: flush the sinks side by side (one thread each) instead of one by one.
     idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
     retry_interval: seconds between looks for dead letters queued for a retry.
+    recent_seconds: how long emitted documents are remembered for ``rewrite_recent``.
     """
 
     pipeline: str = "embedded"
@@ -95,6 +103,7 @@ class RunnerConfig:
     parallel_sinks: bool = True
     idle_checkpoint_interval: float = 0.05
     retry_interval: float = 2.0
+    recent_seconds: float = 120.0
 
 
 class EmbeddedRunner:
@@ -127,6 +136,10 @@ class EmbeddedRunner:
         self._executor = (ThreadPoolExecutor(len(self._sinks), thread_name_prefix=f"{config.pipeline}-sink")
                           if config.parallel_sinks and len(self._sinks) > 1 else None)
         self._visible: list[Callable[[list[RootDocuments]], None]] = []
+        self._batch_commit: int | None = None
+        # (monotonic time, commit LSN of the batch, its emissions), oldest first
+        self._recent: deque[tuple[float, int, list[RootDocuments]]] = deque()
+        self._forgotten_through = self._applied  # commits at or below this are no longer remembered
         if self._durable is None:
             projection.reset()
 
@@ -216,6 +229,7 @@ class EmbeddedRunner:
             with self._stage("decode"):
                 decoded = decode_records(records, self.config.pipeline, self.config.topic_prefix)
             commit = max((r.commit_lsn for r in records if r.commit_lsn is not None), default=None)
+            self._batch_commit = commit
             if commit is None:
                 # The middle of a snapshot: nothing completes here, so nothing has to be
                 # visible or durable yet; roots are built once, when the snapshot ends.
@@ -243,6 +257,17 @@ class EmbeddedRunner:
         """Call ``listener`` with each batch of emissions once every sink has flushed it
         (for freshness probes; it runs on the runner's thread, so it must be quick)."""
         self._visible.append(listener)
+
+    def rewrite_recent(self, after_lsn: int, sinks: Sequence[Sink]) -> bool:
+        """Write to ``sinks`` (set up) every remembered emission of a commit above ``after_lsn``
+        and flush them. Returns False when emissions of such commits were already forgotten."""
+        with self._lock:
+            self.flush()
+            documents = [d for _, commit, batch in self._recent if commit > after_lsn for d in batch]
+            for sink in sinks:
+                sink.write(documents)
+                sink.flush()
+            return self._forgotten_through <= after_lsn
 
     def replace_sinks(self, retired: Sequence[Sink], added: Sequence[Sink]) -> None:
         """Swap sinks between batches (to follow the alias to a new index version): what is
@@ -277,7 +302,8 @@ class EmbeddedRunner:
             with self._stage("project"):
                 documents, rejected = self._projection.emit(self.config.emit_roots)
             self._store_dead(None, rejected)
-            self._publish(documents)
+            self._publish(documents, remember=False)  # a snapshot's end: no replay needs it again
+        self._forgotten_through = max(self._forgotten_through, self._batch_commit or 0)
 
     def _store_dead(self, decoded: Decoded | None, rejected: list[Rejected]) -> None:
         pipeline, prefix = self.config.pipeline, self.config.topic_prefix
@@ -294,15 +320,25 @@ class EmbeddedRunner:
                 self._dead_letters.add(dead)
             self.metrics.count("dlq", len(dead))
 
-    def _publish(self, documents: list[RootDocuments]) -> None:
+    def _publish(self, documents: list[RootDocuments], remember: bool = True) -> None:
         """Write ``documents`` to every sink, durably, and count them."""
         if not documents:
             return
         self._write_sinks(documents)
+        if remember:
+            self._remember(documents)
         self.metrics.count("sink", sum(len(d.documents) or 1 for d in documents))
         self._observe_freshness(documents)
         for listener in self._visible:
             listener(documents)
+
+    def _remember(self, documents: list[RootDocuments]) -> None:
+        now = self._clock()
+        commit = self._batch_commit if self._batch_commit is not None else self._applied
+        self._recent.append((now, commit, documents))
+        while self._recent and now - self._recent[0][0] > self.config.recent_seconds:
+            _, forgotten, _ = self._recent.popleft()
+            self._forgotten_through = max(self._forgotten_through, forgotten)
 
     def _write_sinks(self, documents: list[RootDocuments]) -> None:
         """Every sink writes and flushes ``documents``; returns when all are durable.

@@ -79,3 +79,42 @@ def read_aliases(conn: psycopg.Connection[tuple[object, ...]]) -> dict[DocType, 
     rows = conn.execute("SELECT doc_type, live_version FROM read_model_aliases").fetchall()
     return {doc_type: version for doc_type, version in rows
             if doc_type in ("product", "content") and isinstance(version, int)}
+
+
+_CREATE_BUILDS = """
+CREATE TABLE IF NOT EXISTS rustok_index_builds (
+    doc_type text NOT NULL,
+    index_version integer NOT NULL,
+    built_through_lsn bigint NOT NULL,
+    built_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (doc_type, index_version)
+)
+"""
+
+
+def record_build(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType, version: int, built_through: int,
+                 built_by: str) -> None:
+    """Inside the switch's transaction: ``version`` holds every commit at or below ``built_through``."""
+    try:
+        with conn.transaction():
+            conn.execute(_CREATE_BUILDS)
+    except psycopg.errors.UniqueViolation:
+        pass  # created concurrently
+    conn.execute(
+        "INSERT INTO rustok_index_builds (doc_type, index_version, built_through_lsn, built_by) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (doc_type, index_version) DO UPDATE SET built_through_lsn = excluded.built_through_lsn,"
+        " built_by = excluded.built_by, created_at = now()", (doc_type, version, built_through, built_by))
+
+
+def built_through(database_url: str, versions: dict[DocType, int]) -> dict[DocType, int]:
+    """For each (doc type, version) a replay built, the position it was built through."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(_CREATE_BUILDS)
+        out: dict[DocType, int] = {}
+        for doc_type, version in versions.items():
+            row = conn.execute("SELECT built_through_lsn FROM rustok_index_builds WHERE doc_type = %s"
+                               " AND index_version = %s", (doc_type, version)).fetchone()
+            if row is not None and isinstance(row[0], int):
+                out[doc_type] = row[0]
+    return out

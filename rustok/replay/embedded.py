@@ -8,18 +8,21 @@ Steps (the manifest's phase records how far a replay got, so a re-run resumes):
    streams until its applied position reaches the live pipeline's checkpoint.
    An interrupted snapshot starts again (its partial version is cleared first); an
    interrupted stream resumes from the state's committed position.
-2. ``switched``: the aliases of all chosen doc types switch in one transaction. The
-   replay keeps streaming until the live pipeline (when it runs) records that it writes
-   the new version (``rustok_pipeline_targets``) and the replay has applied every commit
-   the live pipeline wrote to the old one. Then it closes its sinks, which releases the
-   Tantivy writer the live pipeline is waiting for.
+   It then closes its sinks and switches the aliases of all chosen doc types in one
+   transaction, recording (``rustok_index_builds``) the position R the new versions
+   were built through.
+2. ``switched``: the live pipeline (when it runs) follows the alias: it writes into the
+   new version what it emitted for commits above R (it wrote those only to the old one
+   while the replay finished) and records its move (``rustok_pipeline_targets``); the
+   replay waits for that record, since the live pipeline holds the old version open
+   until then.
 3. ``cleanup``: the slot and the replay's checkpoint go; after a grace period (search
    API readers reload) the old versions' rows and Tantivy directories are deleted.
 
 A tenant-scoped replay writes only that tenant's documents; the other tenants' rows
-and documents are copied from the live version when the alias switches (in the switch's
-transaction) and once more when the live pipeline has moved over, which picks up what
-it wrote to the old version meanwhile.
+and documents are copied from the live version just before the switch (the rows once
+more inside the switch's transaction). R is then at most the live position at that
+copy, so the live pipeline's rewrite covers what it wrote for other tenants after it.
 """
 
 from __future__ import annotations
@@ -132,15 +135,18 @@ class EmbeddedReplay:
         log.info("replay %s", "resumed" if resumed else "started",
                  extra={"replay": manifest.replay_id, "phase": manifest.phase, "versions": manifest.versions})
         try:
-            if manifest.phase in ("building", "switched"):
+            if manifest.phase == "building":
                 manifest = self._stream(manifest, directory)
+            if manifest.phase == "switched":
+                self._handover(manifest)
+                manifest = self._saved(directory, manifest.moved_to("cleanup"))
             if manifest.phase == "cleanup":
                 manifest = self._cleanup(manifest, directory)
         finally:
             self.progress.close()
         return ReplayReport(
             manifest.replay_id, resumed, manifest.doc_types, manifest.tenant,
-            {dt: [manifest.previous.get(dt, v), v] for dt, v in manifest.versions.items()},
+            {dt: [manifest.previous[dt], v] for dt, v in manifest.versions.items()},
             self._events, self._documents, self._dead_letters(manifest), round(time.monotonic() - started, 3),
         )
 
@@ -157,16 +163,20 @@ class EmbeddedReplay:
             raise ReplayConfigError(
                 f"replay {other.replay_id} of {list(other.doc_types)} (tenant {other.tenant}) is unfinished;"
                 " run it again with that scope to finish it first")
-        versions = {dt: live_version(options.database_url, dt) + 1 for dt in options.doc_types}
-        manifest = Manifest(manifests.new_replay_id(), options.doc_types, options.tenant, versions)
+        previous = {dt: live_version(options.database_url, dt) for dt in options.doc_types}
+        manifest = Manifest(manifests.new_replay_id(), options.doc_types, options.tenant,
+                            {dt: v + 1 for dt, v in previous.items()}, previous=previous)
         manifests.save(manifests.replays_dir(options.state_dir) / manifest.replay_id, manifest)
         return manifest, False
 
     def _stream(self, manifest: Manifest, directory: Path) -> Manifest:
+        """Build the new versions through the live pipeline's position, then switch to them."""
         options = self.options
+        if self._switched(manifest):  # the switch committed, the manifest did not record it
+            return self._saved(directory, manifest.moved_to("switched"))
         state = directory / STATE_FILE
         projection = CoreProjection(lambda: SqliteStateStore(state), lambda: _wipe(state))
-        if projection.position() is None and manifest.phase == "building":
+        if projection.position() is None:
             clear_versions(options.database_url, options.index_dir, manifest.versions)
         runner = self._runner(manifest, projection)
         connector = EmbeddedConnector(
@@ -182,21 +192,23 @@ class EmbeddedReplay:
             connector.start()
             runner.flush()
             self._snapshotting = False
-            if manifest.phase == "building":
-                self._catch_up(connector, runner)
-                if manifest.tenant is not None:
-                    live = {dt: live_version(options.database_url, dt) for dt in manifest.versions}
-                    self._sync_other_tenants(manifest, live, runner)
-                previous = switch_aliases(options.database_url, manifest.versions, manifest.tenant)
-                manifest = manifest.moved_to("switched", previous=previous)
-                manifests.save(directory, manifest)
-            self._handover(connector, runner, manifest)
+            self._catch_up(connector, runner)
+            built = runner.applied_lsn
+            if manifest.tenant is not None:
+                built = min(built, self._live_position())  # what the copy of the other tenants holds at least
+                self._sync_other_tenants(manifest, runner)
             failed = False
         finally:
             _close(runner, connector, quiet=failed)
-        manifest = manifest.moved_to("cleanup")
+        switch_aliases(options.database_url, manifest.versions, built, manifest.pipeline, manifest.tenant)
+        return self._saved(directory, manifest.moved_to("switched"))
+
+    def _saved(self, directory: Path, manifest: Manifest) -> Manifest:
         manifests.save(directory, manifest)
         return manifest
+
+    def _switched(self, manifest: Manifest) -> bool:
+        return all(live_version(self.options.database_url, dt) == v for dt, v in manifest.versions.items())
 
     def _runner(self, manifest: Manifest, projection: CoreProjection) -> EmbeddedRunner:
         options = self.options
@@ -231,19 +243,19 @@ class EmbeddedReplay:
                 target = self._live_position()
                 self.progress.update(max(runner.applied_lsn - start, 0), max(target - start, 0))
 
-    def _handover(self, connector: EmbeddedConnector, runner: EmbeddedRunner, manifest: Manifest) -> None:
-        """Keep writing the new version until the live pipeline has moved to it."""
+    def _handover(self, manifest: Manifest) -> None:
+        """Wait until the live pipeline writes the new versions (it then no longer holds the old ones)."""
         if not self._live_running():
             return
         self.progress.step("handover")
         deadline = time.monotonic() + self.options.handover_timeout
-        while not self._live_moved(manifest, runner.applied_lsn):
+        while not self._live_moved(manifest):
+            if self.stop.is_set():
+                raise ReplayInterrupted("replay interrupted after the switch; run it again to finish")
             if time.monotonic() > deadline:
                 raise HandoverTimeout(f"pipeline {self.options.live_pipeline!r} did not move to"
                                       f" {manifest.versions} within {self.options.handover_timeout} s")
-            self._poll(connector, runner)
-        if manifest.tenant is not None:
-            self._sync_other_tenants(manifest, manifest.previous, runner)
+            time.sleep(0.05)
 
     def _cleanup(self, manifest: Manifest, directory: Path) -> Manifest:
         options = self.options
@@ -269,14 +281,14 @@ class EmbeddedReplay:
         connector.poll(self.options.poll_timeout)
         runner.tick()
 
-    def _sync_other_tenants(self, manifest: Manifest, source: dict[DocType, int], runner: EmbeddedRunner) -> None:
-        """Copy the other tenants from ``source`` versions into the new ones (rows, then Tantivy)."""
+    def _sync_other_tenants(self, manifest: Manifest, runner: EmbeddedRunner) -> None:
+        """Copy the other tenants from the live versions into the new ones (rows, then Tantivy)."""
         assert manifest.tenant is not None
         runner.flush()
         url = self.options.database_url
         with psycopg.connect(url) as conn, conn.transaction():
             for doc_type, version in manifest.versions.items():
-                copy_other_tenants(conn, doc_type, source[doc_type], version, manifest.tenant)
+                copy_other_tenants(conn, doc_type, manifest.previous[doc_type], version, manifest.tenant)
         for doc_type, version in manifest.versions.items():
             copy_other_tenants_tantivy(self._tantivy[doc_type], url, doc_type, version, manifest.tenant)
 
@@ -286,12 +298,9 @@ class EmbeddedReplay:
                                (self.options.live_slot,)).fetchone()
         return bool(row and row[0])
 
-    def _live_moved(self, manifest: Manifest, applied: int) -> bool:
+    def _live_moved(self, manifest: Manifest) -> bool:
         targets = load_targets(self.options.database_url, self.options.live_pipeline)
-        chosen = [targets.get(dt) for dt in manifest.versions]
-        if any(t is None or t.index_version != manifest.versions[dt] for t, dt in zip(chosen, manifest.versions)):
-            return False
-        return applied >= max(t.since_lsn for t in chosen if t is not None)
+        return all((t := targets.get(dt)) is not None and t.index_version == v for dt, v in manifest.versions.items())
 
     def _live_position(self) -> int:
         """The live pipeline's checkpoint when it exists, else the server's current WAL position."""

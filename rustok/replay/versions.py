@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from pipelines.model import DocType
+from pipelines.runtime.targets import record_build
 from pipelines.sinks.postgres import drop_index_version, live_version
 from pipelines.sinks.tantivy_sink import index_path
 
@@ -31,10 +32,12 @@ def clear_versions(database_url: str, index_dir: Path, versions: Mapping[DocType
         shutil.rmtree(index_path(index_dir, doc_type, version), ignore_errors=True)
 
 
-def switch_aliases(database_url: str, versions: Mapping[DocType, int], tenant: str | None = None) -> dict[DocType, int]:
-    """Make ``versions`` live in one transaction (storefronts see all switch or none);
-    returns the previous live versions. For a tenant-scoped build, the other tenants'
-    rows are first copied from the live version in the same transaction."""
+def switch_aliases(database_url: str, versions: Mapping[DocType, int], built_through: int, built_by: str,
+                   tenant: str | None = None) -> dict[DocType, int]:
+    """Make ``versions`` live in one transaction (storefronts see all switch or none) and
+    record that they hold every commit up to ``built_through``; returns the previous live
+    versions. For a tenant-scoped build, the other tenants' rows are first copied from
+    the live version in the same transaction."""
     previous: dict[DocType, int] = {}
     with psycopg.connect(database_url) as conn, conn.transaction():
         for doc_type, version in versions.items():
@@ -46,6 +49,7 @@ def switch_aliases(database_url: str, versions: Mapping[DocType, int], tenant: s
                 copy_other_tenants(conn, doc_type, row[0], version, tenant)
             conn.execute("UPDATE read_model_aliases SET live_version = %s, switched_at = now() WHERE doc_type = %s",
                          (version, doc_type))
+            record_build(conn, doc_type, version, built_through, built_by)
     log.info("read-model aliases switched", extra={"from": previous, "to": dict(versions)})
     return previous
 
