@@ -10,9 +10,12 @@ the largest key it had when its turn came. For every chunk:
 3. when the stream delivers the open marker the window opens: every streamed change of
    the table removes its key from the chunk (the stream's version is newer);
 4. when the stream delivers the close marker, what is left of the chunk is emitted right
-   after it as op ``r`` records with ``source.snapshot = "incremental"``, the marker's
-   ``source.lsn``, ``txId`` and ``sequence`` and the current time as ``source.ts_ms``, no
-   transaction block (as Debezium's ``sendWindowEvents`` does), and the next chunk starts.
+   after it, and the next chunk starts. The records are shaped as Debezium 3.2.7 shapes
+   them (checked against it by ``tests/conformance/test_incremental_snapshot_conformance``):
+   op ``r``, ``source.snapshot = "incremental"``, ``source.lsn`` and ``source.txId`` null,
+   ``source.sequence`` the close marker's own (its second element is the marker's LSN:
+   the reads' place in the stream), ``source.ts_ms`` the time of sending, no transaction
+   block. The record's own ``lsn`` (not part of the value) is the marker's.
 
 One difference from Debezium, on purpose: the chunk is read ``FOR SHARE`` in the
 transaction that writes the close marker. Debezium's consumers apply events in arrival
@@ -189,15 +192,15 @@ class IncrementalSnapshots:
     def _emit(self, chunk: _Chunk, close: ChangeRecord) -> list[ChangeRecord]:
         table = chunk.job.table
         assert table is not None and close.value is not None
-        marker = close.value["source"]
-        last_commit = _last_commit(marker.get("sequence"))
+        sequence = close.value["source"].get("sequence")
         topic = table.topic(self._envelope.prefix)
         records = []
         for after in chunk.rows.values():
             source = self._envelope.source(
                 schema=table.schema, table=table.name, ts_micros=time.time_ns() // 1000, snapshot=INCREMENTAL,
-                last_commit_lsn=last_commit, lsn=marker.get("lsn"), tx_id=marker.get("txId"),
+                last_commit_lsn=None, lsn=None, tx_id=None,
             )
+            source["sequence"] = sequence
             value = self._envelope.value("r", None, after, source, None)
             records.append(ChangeRecord(topic, table.key_of(after), value, close.lsn, None))
         if chunk.complete:
@@ -383,10 +386,3 @@ def _window_data() -> str:
     # SignalMetadata: the open timestamp (and the close one on the close marker).
     return json.dumps({"openWindowTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
-
-def _last_commit(sequence: object) -> int | None:
-    try:
-        first = json.loads(str(sequence))[0]
-    except (ValueError, TypeError, IndexError):
-        return None
-    return None if first is None else int(first)

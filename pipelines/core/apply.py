@@ -4,9 +4,10 @@ Versions. A row version is ``(0 if initial-snapshot read else 1, source.lsn)``:
 initial-snapshot reads are older than any streamed change, and streamed changes of one
 row are ordered by their LSN (row locks make that safe). An incremental-snapshot read
 (``source.snapshot == "incremental"``, from an ``execute-snapshot`` signal) is the row
-as of its place in the stream: the connector emits it at the position of the window's
-close marker and ``source.lsn`` is that marker's LSN, so it ranks as a streamed change
-at that LSN. It replaces whatever state holds for the key (repairing a lost or wrong
+as of its place in the stream: the connector emits it right after the window's close
+marker. Debezium leaves its ``source.lsn`` null and gives it the marker's
+``source.sequence``, whose second element is the marker's LSN, so it ranks as a
+streamed change at that LSN. It replaces whatever state holds for the key (repairing a lost or wrong
 row), a change streamed after the marker still wins, and changes inside the window
 were taken out of the chunk by the connector. A change is stored only if its
 version is newer than the stored one; a delete leaves a tombstone with its version so
@@ -31,6 +32,7 @@ depends on whether its category link had arrived yet, but the tenant's mark does
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -85,6 +87,8 @@ def is_ignored(event: ChangeEvent) -> bool:
 
 def event_version(event: ChangeEvent) -> Version:
     lsn = event.source.lsn
+    if lsn is None and is_incremental_read(event):
+        lsn = _sequence_lsn(event.source.sequence)
     if lsn is None:
         raise InvalidEvent(event, "no source.lsn: the event cannot be ordered")
     return (0 if event.source.is_snapshot and not is_incremental_read(event) else 1, lsn)
@@ -93,6 +97,15 @@ def event_version(event: ChangeEvent) -> Version:
 def is_incremental_read(event: ChangeEvent) -> bool:
     """A row read by an incremental snapshot (re-snapshot while streaming)."""
     return event.source.snapshot == INCREMENTAL
+
+
+def _sequence_lsn(sequence: str | None) -> int | None:
+    """The LSN in ``source.sequence`` (``["<last commit>", "<lsn>"]``), or None."""
+    try:
+        value = json.loads(sequence or "")[1]
+        return None if value is None else int(value)
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
 
 
 def route(event: ChangeEvent) -> set[RootKey]:

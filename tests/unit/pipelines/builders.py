@@ -71,13 +71,13 @@ class Stream:
     # -- raw events --------------------------------------------------------------------
 
     def event(self, table: str, op: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
-              *, snapshot: bool | str = False, lsn: int | None = None) -> ChangeEvent:
+              *, snapshot: bool = False, lsn: int | None = None) -> ChangeEvent:
         if lsn is None:
             self.lsn += 8
             self.ts_ms += 1
         source = {
             "version": "3.2.7.Final", "connector": "postgresql", "name": "rustok", "ts_ms": self.ts_ms,
-            "snapshot": snapshot if isinstance(snapshot, str) else "true" if snapshot else "false",
+            "snapshot": "true" if snapshot else "false",
             "db": "rustok", "sequence": None, "schema": "public",
             "table": table, "txId": 1, "lsn": self.lsn if lsn is None else lsn, "xmin": None,
         }
@@ -93,8 +93,19 @@ class Stream:
         return row
 
     def incremental_read(self, table: str, row_id: str) -> ChangeEvent:
-        """The row as an incremental snapshot reads it now (op ``r``, snapshot ``incremental``)."""
-        return self.event(table, "r", None, dict(self.rows[(table, row_id)]), snapshot="incremental")
+        """The row as an incremental snapshot reads it now, shaped as Debezium 3.2.7 sends it:
+        op ``r``, snapshot ``incremental``, no ``lsn``/``txId``, the close marker's sequence."""
+        self.lsn += 8
+        self.ts_ms += 1
+        source = {
+            "version": "3.2.7.Final", "connector": "postgresql", "name": "rustok", "ts_ms": self.ts_ms,
+            "snapshot": "incremental", "db": "rustok", "sequence": f'["{self.lsn}","{self.lsn}"]',
+            "schema": "public", "table": table, "txId": None, "lsn": None, "xmin": None,
+        }
+        event = ChangeEvent.model_validate({"before": None, "after": dict(self.rows[(table, row_id)]),
+                                            "source": source, "op": "r", "ts_ms": self.ts_ms})
+        self.events.append(event)
+        return event
 
     def update(self, table: str, row_id: str, **changes: Any) -> dict[str, Any]:
         before = self.rows[(table, row_id)]

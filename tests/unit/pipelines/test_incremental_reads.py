@@ -45,12 +45,22 @@ def price_of(docs: dict[RootKey, tuple[Any, ...]]) -> int:
     return int(product[0].prices[0].min)
 
 
-def test_an_incremental_read_ranks_as_a_streamed_change_at_its_lsn_not_as_an_initial_snapshot_row() -> None:
+def test_an_incremental_read_ranks_as_a_streamed_change_at_its_close_marker_not_as_an_initial_read() -> None:
     s, _, _, price = shop()
     read = s.incremental_read("commerce_prices", price)
+    marker = s.lsn
     initial = s.event("commerce_prices", "r", None, dict(s.rows[("commerce_prices", price)]), snapshot=True)
-    assert event_version(read) == (1, read.source.lsn)
+    assert read.source.lsn is None and read.source.sequence == f'["{marker}","{marker}"]'
+    assert event_version(read) == (1, marker)
     assert event_version(initial) == (0, initial.source.lsn)
+
+
+def test_an_incremental_read_without_a_position_is_refused() -> None:
+    s, _, _, price = shop()
+    read = s.incremental_read("commerce_prices", price)
+    broken = read.model_copy(update={"source": read.source.model_copy(update={"sequence": None})})
+    projector = Projector(InMemoryStateStore())
+    assert list(projector.process([broken])) == [] and len(projector.invalid) == 1
 
 
 def test_an_incremental_read_repairs_a_row_whose_change_the_state_never_saw() -> None:
