@@ -62,7 +62,8 @@ def _backend(settings: SearchSettings, database: Database, documents: DocumentSt
 
         backend: SearchBackend = MeilisearchBackend.from_settings(settings)
         return backend
-    return TantivyBackend(settings.index_dir, _cached(documents.live_version, 1.0), settings.tantivy_reload_seconds)
+    return TantivyBackend(settings.index_dir, _cached(documents.live_version, 1.0), settings.tantivy_reload_seconds,
+                          settings.tantivy_facet_workers)
 
 
 def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:

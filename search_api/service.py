@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from search_api.backends.base import Scope, SearchBackend, SearchResult
+from search_api.backends.base import Document, Scope, SearchBackend, SearchResult, StoredDocument, parsed
 from search_api.consistency import FreshnessGate
 from search_api.cursor import encode_cursor
 from search_api.documents import DocumentStore
@@ -84,7 +84,7 @@ class SearchService:
         if facets_only:
             return body
         fields = PRODUCT_FIELDS if request.doc_type == "product" else CONTENT_FIELDS
-        body["hits"] = [_hit(h.id, h.score, h.document, highlight_document(h.document, request.text, fields)
+        body["hits"] = [_hit(h.id, h.score, h.document, highlight_document(parsed(h.document), request.text, fields)
                              if request.highlight else None) for h in result.hits]
         body["sort"] = request.sort
         body["limit"] = request.page.limit
@@ -93,8 +93,9 @@ class SearchService:
         return body
 
 
-def _hit(doc_id: str, score: float | None, document: dict[str, Any], highlights: dict[str, str] | None) -> dict[str, Any]:
-    hit: dict[str, Any] = {"id": doc_id, "score": score, "document": document}
+def _hit(doc_id: str, score: float | None, document: Document, highlights: dict[str, str] | None) -> dict[str, Any]:
+    shown = document.fragment() if isinstance(document, StoredDocument) else document
+    hit: dict[str, Any] = {"id": doc_id, "score": score, "document": shown}
     if highlights is not None:
         hit["highlights"] = highlights
     return hit

@@ -38,6 +38,7 @@ class SearchSettings(BaseSettings):
     max_filter_values: int = Field(default=50, ge=1)
     max_multi_queries: int = Field(default=10, ge=1)
     tantivy_reload_seconds: float = Field(default=0.05, ge=0, description="How often a reader checks for new commits")
+    tantivy_facet_workers: int = Field(default=4, ge=0, description="Threads counting facets beside the page pass; 0: in turn")
     db_pool_size: int = Field(default=8, ge=1)
     meilisearch_url: str | None = None
     meilisearch_key: SecretStr | None = None

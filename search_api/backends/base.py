@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
+import orjson
+
 from contracts.locale import Locale
 from search_api.cursor import Cursor, SortValue
 from search_api.query import DocType, SearchRequest, Status
@@ -29,10 +31,34 @@ class Scope:
     statuses: tuple[Status, ...] = ("published",)
 
 
+class StoredDocument:
+    """A document as the index stored it (JSON bytes): written into an answer as it is, and
+    parsed only when something reads it (highlighting). Parsing twenty documents per page
+    only to serialize them again cost about 0.5 ms a request."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def fragment(self) -> orjson.Fragment:
+        return orjson.Fragment(self.raw)
+
+    def parsed(self) -> dict[str, Any]:
+        return orjson.loads(self.raw)  # type: ignore[no-any-return]
+
+
+Document = dict[str, Any] | StoredDocument
+
+
+def parsed(document: Document) -> dict[str, Any]:
+    return document.parsed() if isinstance(document, StoredDocument) else document
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     id: str
-    document: dict[str, Any]
+    document: Document
     score: float | None = None
     sort_key: SortValue = None
 

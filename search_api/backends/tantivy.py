@@ -10,7 +10,7 @@ range-queried in Tantivy, so title and relevance cursors resume at a position.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ import orjson
 import tantivy
 
 from search_api.backends import tantivy_query as tq
-from search_api.backends.base import FacetValue, Hit, Scope, SearchResult, next_cursor, sort_facet
+from search_api.backends.base import (Document, FacetValue, Hit, Scope, SearchResult, StoredDocument, next_cursor,
+                                      sort_facet)
 from search_api.backends.facet_cache import LruCache, facet_key
 from search_api.backends.tantivy_index import IndexHandle
 from search_api.cursor import SortValue
@@ -36,7 +37,8 @@ class TantivyBackend:
     root: the index root (``<root>/<doc_type>/v<version>/``).
     version_of: reads the live index version of a document type (the read-model alias).
     check_interval: seconds between checks for a new commit.
-    workers: threads that count facets while the calling thread fetches the page.
+    workers: threads that count facets while the calling thread fetches the page (0: the
+        calling thread does both, one after the other).
     facet_cache_size: facet answers kept per process (``facet_cache``), 0 for none.
     """
 
@@ -47,7 +49,7 @@ class TantivyBackend:
         self._handles = {t: IndexHandle(root, t, version_of, check_interval) for t in ("product", "content")}
         # Tantivy releases the GIL while it searches, so the facet pass and the page pass of
         # one request run on two cores at once: latency is the longer pass, not their sum.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets") if workers else None
         self._facet_cache: LruCache[FacetAnswer] = LruCache(facet_cache_size)
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
@@ -61,10 +63,12 @@ class TantivyBackend:
         text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
         known = self._facet_cache.get(key) if request.facets else None
-        pending = self._pool.submit(_facets, searcher, filters, text, request) if request.facets and not known else None
+        pending: Future[FacetAnswer] | None = None
+        if request.facets and known is None and self._pool is not None:
+            pending = self._pool.submit(_facets, searcher, filters, text, request)
         counted, hits = _page(searcher, schema, query, request, count=not _facets_count(filters, request))
-        if pending is not None:
-            known = pending.result()
+        if request.facets and known is None:
+            known = pending.result() if pending is not None else _facets(searcher, filters, text, request)
             self._facet_cache.put(key, known)
         total, facets = known or (None, {})
         total = counted if total is None else total
@@ -90,7 +94,8 @@ class TantivyBackend:
 
     def close(self) -> None:
         """Index handles hold no writer; only the facet threads are released."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, request: SearchRequest,
@@ -114,8 +119,8 @@ def _relevance_page(searcher: tantivy.Searcher, query: tantivy.Query, request: S
     result = searcher.search(query, start + request.page.limit, count=count)
     hits = []
     for score, address in result.hits[start:]:
-        document = _load(searcher, address)
-        hits.append(Hit(id=str(document["id"]), document=document, score=float(score)))
+        stored = searcher.doc(address)
+        hits.append(Hit(id=str(stored["id"][0]), document=StoredDocument(stored["doc_json"][0]), score=float(score)))
     return int(result.count or 0), hits  # type: ignore[attr-defined]
 
 
@@ -130,7 +135,7 @@ def _sorted_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tant
         rows = sorter.window(query, start, request.page.limit)
     hits = []
     for key, doc_id, address in rows:
-        document = _load(searcher, address) if address is not None else {}
+        document: Document = StoredDocument(searcher.doc(address)["doc_json"][0]) if address is not None else {}
         hits.append(Hit(id=doc_id, document=document, sort_key=key))
     return hits
 
