@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from contracts.expectations import Scope
 from rustok.contracts_check import CheckReport, UnknownTenant, check, tenant_id_of
-from rustok.reconcile import Drift, RepairBlocked, reconcile, repair
+from rustok.reconcile import Drift, RepairBlocked, reconcile, reconcile_tantivy, repair, union
 
 contracts_app = typer.Typer(help="Data contracts: check the read model and change streams, reconcile.",
                             no_args_is_help=True)
@@ -83,42 +84,58 @@ def reconcile_command(
     as_json: JsonOption = False,
     wait: Annotated[float, typer.Option("--wait", min=0, help="After --repair, seconds to wait for no drift.")] = 0.0,
 ) -> None:
-    """Compare the write model with the live read model; exit 1 if they differ (after --repair: still differ)."""
+    """Compare the write model with the live read model (PostgreSQL rows and the local Tantivy index).
+
+    Exit 1 if they differ (after --repair: if they still differ after --wait seconds).
+    """
     from rustok.settings import get_settings
 
     url, tenant_id = _url_and_tenant(tenant)
-    drift = reconcile(url, tenant_id)
-    result: dict[str, Any] = {"drift": drift.as_dict()}
-    if do_repair and not drift.clean:
+    index_dir = get_settings().state_dir.resolve() / "pipeline" / "index"
+    drifts = _drifts(url, index_dir, tenant_id)
+    result: dict[str, Any] = {side: d.as_dict() for side, d in drifts.items()}
+    if do_repair and not _clean(drifts):
         try:
-            repaired = repair(url, drift, get_settings().state_dir.resolve() / "pipeline" / "index")
+            repaired = repair(url, union(*drifts.values()), index_dir)
         except RepairBlocked as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(code=1) from exc
         result["repair"] = repaired.as_dict()
-        drift = _wait_clean(url, tenant_id, wait)
-        result["after_repair"] = drift.as_dict()
+        drifts = _wait_clean(url, index_dir, tenant_id, wait)
+        result["after_repair"] = {side: d.as_dict() for side, d in drifts.items()}
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:
         _print_drift(result)
-    raise typer.Exit(code=0 if drift.clean else 1)
+    raise typer.Exit(code=0 if _clean(drifts) else 1)
 
 
-def _wait_clean(url: str, tenant_id: UUID | None, wait: float) -> Drift:
+def _drifts(url: str, index_dir: Path, tenant_id: UUID | None) -> dict[str, Drift]:
+    drifts = {"drift": reconcile(url, tenant_id)}
+    tantivy = reconcile_tantivy(url, index_dir, tenant_id)
+    if tantivy is not None:
+        drifts["tantivy_drift"] = tantivy
+    return drifts
+
+
+def _clean(drifts: dict[str, Drift]) -> bool:
+    return all(d.clean for d in drifts.values())
+
+
+def _wait_clean(url: str, index_dir: Path, tenant_id: UUID | None, wait: float) -> dict[str, Drift]:
     deadline = time.monotonic() + wait
-    drift = reconcile(url, tenant_id)
-    while not drift.clean and time.monotonic() < deadline:
+    drifts = _drifts(url, index_dir, tenant_id)
+    while not _clean(drifts) and time.monotonic() < deadline:
         time.sleep(0.5)
-        drift = reconcile(url, tenant_id)
-    return drift
+        drifts = _drifts(url, index_dir, tenant_id)
+    return drifts
 
 
 def _print_drift(result: dict[str, Any]) -> None:
-    for title, drift in (("drift", result["drift"]), ("after repair", result.get("after_repair"))):
-        if drift is None:
-            continue
-        console.print(f"[bold]{title}[/bold]: {'none' if drift['clean'] else ''}")
+    sides = [(side, drift) for side, drift in result.items() if side.endswith("drift")]
+    sides += [(f"{side} after repair", drift) for side, drift in result.get("after_repair", {}).items()]
+    for title, drift in sides:
+        console.print(f"[bold]{title.replace('_', ' ')}[/bold]: {'none' if drift['clean'] else ''}")
         for kind in ("missing", "extra", "differing"):
             for entity in drift[kind]:
                 fields = f" fields {', '.join(entity['fields'])}" if kind == "differing" else ""

@@ -7,7 +7,8 @@ fallback: locale → language → tenant default → first translation → handl
 product type and the per-currency price ranges (default price list, quantity 1); for
 content kind, status, slug, title and resolved locale. Stock, categories, tags, variants,
 bodies, Flex data and timestamps are not compared (they would need the projector itself).
-``read_actual`` reads the same fields from the live documents; ``compare`` (pure) lists
+``read_actual`` reads the same fields from the live documents (``reconcile_tantivy`` from
+the live Tantivy index); ``compare`` (pure) lists
 missing, extra and differing entities with per-entity checksums and counts per tenant,
 locale and document type; ``repair`` re-emits drifted roots through the pipeline with an
 incremental snapshot signal and removes rows whose entity no longer exists.
@@ -20,12 +21,13 @@ Errors (root :class:`ReconcileError`)::
 
 from __future__ import annotations
 
-from rustok.reconcile.compare import Drift, DocKey, Fields, checksum, compare
+from rustok.reconcile.compare import Drift, DocKey, Fields, checksum, compare, union
 from rustok.reconcile.errors import ReconcileError, RepairBlocked
 from rustok.reconcile.repair import RepairResult, repair
 from rustok.reconcile.sources import read_actual, read_expected, reconcile
+from rustok.reconcile.tantivy_side import document_fields, reconcile_tantivy
 
 __all__ = [
     "DocKey", "Drift", "Fields", "ReconcileError", "RepairBlocked", "RepairResult", "checksum", "compare",
-    "read_actual", "read_expected", "reconcile", "repair",
+    "document_fields", "read_actual", "read_expected", "reconcile", "reconcile_tantivy", "repair", "union",
 ]

@@ -71,3 +71,14 @@ def compare(expected: Mapping[DocKey, Fields], actual: Mapping[DocKey, Fields]) 
         if key not in drift.differing and key not in drift.missing and key not in drift.extra:
             del drift.checksums[key]  # only drifted entities are reported
     return drift
+
+
+def union(*drifts: Drift) -> Drift:
+    """Every drifted entity of several sides (for repair: a root drifted anywhere is re-emitted)."""
+    merged = Drift()
+    for drift in drifts:
+        merged.missing = sorted(set(merged.missing) | set(drift.missing))
+        merged.extra = sorted(set(merged.extra) | set(drift.extra))
+        for key, fields in drift.differing.items():
+            merged.differing[key] = sorted(set(merged.differing.get(key, [])) | set(fields))
+    return merged

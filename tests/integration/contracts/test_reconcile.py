@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 
+from contracts.documents import ProductDocument
 from contracts.ids import new_id
+from pipelines.model import RootDocuments, RootKey
+from pipelines.sinks.postgres import live_version
+from pipelines.sinks.tantivy_sink import TantivySink
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from rustok.reconcile import DocKey, reconcile, repair
+from rustok.reconcile import DocKey, reconcile, reconcile_tantivy, repair, union
 
 TENANT = str(demo.TENANT_ID)
 LINEN = str(demo.demo_id("product", "linen-shirt"))
@@ -67,3 +73,36 @@ def test_reconcile_finds_injected_drift_and_repair_clears_it_through_the_pipelin
     finally:
         with psycopg.connect(pipeline_db, autocommit=True) as conn:
             conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+
+
+def test_the_live_tantivy_index_has_no_drift(pipeline_db: str, pipeline_template: tuple[str, Path]) -> None:
+    drift = reconcile_tantivy(pipeline_db, pipeline_template[1] / "index")
+    assert drift is not None and drift.clean, drift and drift.as_dict()
+
+
+def ghost_of(url: str, product_id: str, ghost: str) -> RootDocuments:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f"SELECT document FROM index_products WHERE {LIVE} AND product_id = %s",
+                            (product_id,)).fetchall()
+    docs = tuple(ProductDocument.model_validate({**row[0], "id": ghost, "handle": "ghost"}) for row in rows)
+    return RootDocuments(RootKey("product", demo.TENANT_ID, UUID(ghost)), docs[0].version, docs)
+
+
+def test_a_ghost_document_in_tantivy_is_found_and_removed_while_the_pipeline_is_stopped(
+    pipeline_db: str, pipeline_template: tuple[str, Path], tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(pipeline_template[1] / "index", index_dir)
+    ghost = str(new_id())
+    sink = TantivySink(index_dir, ("product",), live_version(pipeline_db, "product"))
+    sink.setup()
+    sink.write([ghost_of(pipeline_db, MUG, ghost)])
+    sink.flush()
+    sink.close()
+    drift = reconcile_tantivy(pipeline_db, index_dir)
+    assert drift is not None and {(k.locale, k.id) for k in drift.extra} == {(loc, ghost) for loc in demo.LOCALES}
+    assert reconcile(pipeline_db).clean  # PostgreSQL never had it
+    result = repair(pipeline_db, union(drift, reconcile(pipeline_db)), index_dir)
+    assert [str(r.id) for r in result.removed] == [ghost] and result.notes == [] and result.signals == []
+    after = reconcile_tantivy(pipeline_db, index_dir)
+    assert after is not None and after.clean
