@@ -42,6 +42,7 @@ class EmbeddedArchiveOptions:
     part_events: flush a part set at this many buffered events.
     flush_interval: seconds buffered events may wait before a flush while following.
     poll_timeout: seconds one poll of the slot waits for data.
+    snapshot_batch_size: snapshot rows handed over at a time.
     """
 
     database_url: str
@@ -52,6 +53,7 @@ class EmbeddedArchiveOptions:
     part_events: int = 50_000
     flush_interval: float = 5.0
     poll_timeout: float = 0.1
+    snapshot_batch_size: int = 2000
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class ArchiveConsumer:
     """The connector's consumer: buffers change events, writes them as parts."""
 
     def __init__(self, directory: ArchiveDirectory, topic_prefix: str,
-                 on_events: Callable[[int], None] | None = None) -> None:
+                 on_events: Callable[[int], None] | None = None, part_events: int = 50_000) -> None:
         self._directory = directory
+        self._part_events = part_events
         self._transaction_topic = f"{topic_prefix}.transaction"
         self._prefix = f"{topic_prefix}."
         self._on_events = on_events
@@ -92,6 +95,10 @@ class ArchiveConsumer:
                 self._rows.append(row)
         if self._on_events is not None:
             self._on_events(len(self._rows) - before)
+        if len(self._rows) >= self._part_events:
+            # Also in the middle of a snapshot, so memory stays bounded; such parts complete
+            # no position, and a snapshot that never completes is discarded on the next run.
+            self.flush()
 
     def durable_lsn(self) -> int | None:
         return self._directory.manifest.durable_lsn
@@ -103,9 +110,9 @@ class ArchiveConsumer:
     def buffered(self) -> int:
         return len(self._rows)
 
-    def due(self, part_events: int, interval: float) -> bool:
-        return len(self._rows) >= part_events or (
-            bool(self._rows) and time.monotonic() - self._flushed_at >= interval)
+    def due(self, interval: float) -> bool:
+        """Buffered events have waited ``interval`` seconds (while following a quiet stream)."""
+        return bool(self._rows) and time.monotonic() - self._flushed_at >= interval
 
     def flush(self) -> None:
         """Write the buffered events as parts, then record the position they complete."""
@@ -143,9 +150,10 @@ def archive_embedded(options: EmbeddedArchiveOptions, on_events: Callable[[int],
     started = time.monotonic()
     directory = ArchiveDirectory(options.directory)
     _check_source(directory, options)
-    consumer = ArchiveConsumer(directory, options.topic_prefix, on_events)
+    consumer = ArchiveConsumer(directory, options.topic_prefix, on_events, options.part_events)
     connector = EmbeddedConnector(
-        ConnectorConfig(dsn=options.database_url, slot_name=options.slot_name, topic_prefix=options.topic_prefix),
+        ConnectorConfig(dsn=options.database_url, slot_name=options.slot_name, topic_prefix=options.topic_prefix,
+                        snapshot_batch_size=options.snapshot_batch_size),
         consumer)
     stop = stop or threading.Event()
     try:
@@ -154,7 +162,7 @@ def archive_embedded(options: EmbeddedArchiveOptions, on_events: Callable[[int],
         target = _current_wal_lsn(options.database_url)
         while not stop.is_set():
             connector.poll(options.poll_timeout)
-            if consumer.due(options.part_events, options.flush_interval):
+            if consumer.due(options.flush_interval):
                 consumer.flush()
             if not options.follow and consumer.caught_up_lsn >= target:
                 break

@@ -217,3 +217,25 @@ def _durable(directory: Path) -> int:
 
 def _durable_at_start(options: EmbeddedArchiveOptions) -> int:
     return _START.setdefault(options.directory, _durable(options.directory))
+
+
+def test_a_snapshot_interrupted_half_way_is_discarded_and_taken_again(
+    database_url: str, engine: sa.Engine, tmp_path: Path, drop_slots: None
+) -> None:
+    demo.seed_demo(engine)
+    options = EmbeddedArchiveOptions(database_url, tmp_path / "archive", part_events=50, snapshot_batch_size=20)
+
+    def crash_after_a_part(events: int) -> None:
+        if list(options.directory.rglob("*.parquet")):
+            raise RuntimeError("crash in the middle of the snapshot")
+
+    with pytest.raises(RuntimeError):
+        archive_embedded(options, crash_after_a_part)
+    manifest = read_manifest(options.directory)
+    assert manifest is not None and manifest.parts and manifest.durable_lsn is None
+    report = archive_embedded(options)
+    rows = archived_rows(options.directory)
+    assert len({row["lsn"] for row in rows}) == 1, "one snapshot, one consistent point"
+    assert len(rows) == report.events == len({identity(row) for row in rows})
+    with psycopg.connect(database_url) as conn:
+        assert captured_counts(conn, set(report.per_table)) == report.per_table
