@@ -74,7 +74,13 @@ class NotFound(WriteApiError):
     title = "Not found"
 
 
+@dataclass(eq=False)
 class Conflict(WriteApiError):
+    """``constraint`` names the unique rule when the database found the duplicate, so a
+    handler can re-check and point at the exact field."""
+
+    constraint: str = ""
+
     status = 409
     code = "conflict"
     title = "Conflict"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -52,14 +53,16 @@ class ProductRepository:
         return bool(self.t.select(PRODUCTS, *where, limit=1))
 
     def add(self, product: Row, children: dict[str, list[Row]]) -> Row:
-        """Insert a product, then its children with one statement per table, all in one round trip.
+        """Hold a product and its children (one statement per table) for the commit, so the
+        whole creation costs the COMMIT's round trip. The product's version is the unit of
+        work's ``written_version`` after the commit.
 
         ``children`` is updated in place with the rows as written (ids and tenant filled in).
         """
-        root = self.t.insert_returning(PRODUCTS, product)
-        with self.t.pipelined():
-            for table in (P_TRANSLATIONS, VARIANTS, V_TRANSLATIONS, PRICES, INVENTORY, PRODUCT_CATEGORIES, PRODUCT_TAGS):
-                children[table.name] = self.t.insert(table, children.get(table.name, []))
+        now = datetime.now(UTC)
+        root = self.t.insert_later(PRODUCTS, [{"created_at": now, "updated_at": now, **product}])[0]
+        for table in (P_TRANSLATIONS, VARIANTS, V_TRANSLATIONS, PRICES, INVENTORY, PRODUCT_CATEGORIES, PRODUCT_TAGS):
+            children[table.name] = self.t.insert_later(table, children.get(table.name, []))
         return root
 
     def add_children(self, table_name: str, rows: list[Row]) -> None:

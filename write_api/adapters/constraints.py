@@ -43,7 +43,7 @@ def translate(error: IntegrityError) -> WriteApiError:
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate == _UNIQUE_VIOLATION:
         path, message = _UNIQUE.get(constraint, (("body",), "a duplicate of an existing item"))
-        return Conflict(message, (FieldError(path, message),))
+        return Conflict(message, (FieldError(path, message),), constraint)
     if sqlstate == _FOREIGN_KEY_VIOLATION:
         if "flex_schemas" in constraint:
             return Conflict("entries still use this schema", (FieldError(("path", "id"), "delete its entries first"),))

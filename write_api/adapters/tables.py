@@ -49,6 +49,7 @@ class TenantTables:
     def __init__(self, conn: sa.Connection, tenant_id: UUID) -> None:
         self.conn = conn
         self.tenant_id = tenant_id
+        self._pending: list[tuple[sa.Table, list[Row]]] = []
 
     def _scoped(self, table: sa.Table, where: Iterable[sa.ColumnElement[bool]]) -> list[sa.ColumnElement[bool]]:
         return [table.c.tenant_id == self.tenant_id, *where]
@@ -70,15 +71,33 @@ class TenantTables:
         except psycopg.errors.IntegrityError as error:
             raise translate(IntegrityError(None, None, error)) from error
 
+    def _stamp(self, table: sa.Table, rows: Sequence[Row]) -> list[Row]:
+        has_id = "id" in table.c
+        return [{**row, "tenant_id": self.tenant_id, **({"id": row.get("id") or new_id()} if has_id else {})}
+                for row in rows]
+
     def insert(self, table: sa.Table, rows: Sequence[Row]) -> list[Row]:
         """Insert rows (ids generated when absent); returns the rows as written."""
         if not rows:
             return []
-        has_id = "id" in table.c
-        stamped = [{**row, "tenant_id": self.tenant_id, **({"id": row.get("id") or new_id()} if has_id else {})}
-                   for row in rows]
+        stamped = self._stamp(table, rows)
         self.execute(sa.insert(table), stamped)
         return stamped
+
+    def insert_later(self, table: sa.Table, rows: Sequence[Row]) -> list[Row]:
+        """Stamp rows now and send them with the unit of work's commit, in the same round
+        trip as the COMMIT. For inserts nothing reads back before the commit; violations
+        surface from ``commit()``."""
+        stamped = self._stamp(table, rows)
+        if stamped:
+            self._pending.append((table, stamped))
+        return stamped
+
+    def flush_later(self) -> None:
+        """Send the rows held by ``insert_later``, in the order they were added."""
+        pending, self._pending = self._pending, []
+        for table, rows in pending:
+            self.execute(sa.insert(table), rows)
 
     def insert_returning(self, table: sa.Table, row: Row) -> Row:
         """Insert one row, returning every column and its version."""

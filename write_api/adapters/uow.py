@@ -17,6 +17,9 @@ from write_api.adapters.outbox import OutboxWriter
 from write_api.adapters.tables import TenantTables, driver_connection
 
 _WAL_POSITION = b"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+# The transaction id as it appears in the xmin of every row the transaction wrote (the
+# 32-bit xid without its epoch): the ETag version of rows inserted with insert_later.
+_XMIN = b"SELECT pg_current_xact_id()::text::bigint % 4294967296"
 
 
 class SqlUnitOfWork:
@@ -26,11 +29,12 @@ class SqlUnitOfWork:
         self.request_id = request_id
         self._conn: sa.Connection | None = None
         self._committed = False
+        self.written_version: int | None = None
 
     def __enter__(self) -> Self:
         conn = self._conn = self._engine.connect()
         conn.begin()
-        tables = TenantTables(conn, self.tenant_id)
+        tables = self._tables = TenantTables(conn, self.tenant_id)
         self.products = ProductRepository(tables)
         self.catalog = CatalogRepository(tables)
         self.orders = OrderRepository(tables)
@@ -53,16 +57,20 @@ class SqlUnitOfWork:
 
     def commit(self) -> str:
         assert self._conn is not None, "commit() outside 'with uow:'"
-        # One round trip: the buffered outbox rows, COMMIT, and the WAL position read right
-        # after it on the same connection (an upper bound of our commit's position).
-        tables = TenantTables(self._conn, self.tenant_id)
-        cursor = driver_connection(self._conn).cursor()
-        with tables.pipelined():
+        # One round trip: the rows held for the commit, the buffered outbox rows, the
+        # transaction's xid, COMMIT, and the WAL position read right after it on the same
+        # connection (an upper bound of our commit's position).
+        driver = driver_connection(self._conn)
+        xmin, cursor = driver.cursor(), driver.cursor()
+        with self._tables.pipelined():
+            self._tables.flush_later()
             self.outbox.flush()
+            xmin.execute(_XMIN)
             cursor.execute(b"COMMIT")
             cursor.execute(_WAL_POSITION)
         self._committed = True
-        row = cursor.fetchone()
-        assert row is not None
+        row, version = cursor.fetchone(), xmin.fetchone()
+        assert row is not None and version is not None
+        self.written_version = int(version[0])
         self._conn.rollback()  # tell SQLAlchemy the transaction is over (no round trip: the driver is idle)
         return encode_token(int(row[0]))

@@ -10,7 +10,7 @@ from uuid import UUID
 from contracts.ids import new_id
 from write_api.adapters.commerce_repo import assemble_product
 from write_api.domain.lifecycle import EVENT_NAMES, Action, transition
-from write_api.errors import FieldError, InvalidInput, NotFound
+from write_api.errors import Conflict, FieldError, InvalidInput, NotFound
 from write_api.schemas.commerce import (
     InventorySet, PriceIn, ProductIn, ProductPatch, ProductReplace, ProductTranslationIn, VariantIn, VariantPatch,
 )
@@ -138,6 +138,9 @@ def _resolve_price_lists(uow: UnitOfWork, variants: list[tuple[Path, list[PriceI
     return lists
 
 
+SKU_UNIQUE = "uq_commerce_variants_tenant_id_sku"
+
+
 def _ensure_skus_free(uow: UnitOfWork, skus: list[tuple[Path, str | None]], except_variant: UUID | None = None) -> None:
     taken = uow.products.skus_taken([s for _, s in skus if s], except_variant=except_variant)
     if taken:
@@ -158,25 +161,34 @@ def _links(uow: UnitOfWork, product_id: UUID, category_ids: list[UUID] | None, t
 
 
 def create_product(cmd: CreateProduct, uow: UnitOfWork) -> Written:
+    """One round trip for a product without price lists, categories or tags to look up: the
+    rows go with the COMMIT, and a SKU taken by another product surfaces as the database's
+    unique violation, re-checked afterwards to name the variant."""
     data, pid = cmd.data, new_id()
     check_locales(cmd.principal, [(("body", "translations", i, "locale"), t.locale) for i, t in enumerate(data.translations)])
     _check_variants(cmd.principal, data.variants, ("body", "variants"))
-    now = datetime.now(UTC)
+    skus: list[tuple[Path, str | None]] = [(("body", "variants", i, "sku"), v.sku) for i, v in enumerate(data.variants)]
     product = {"id": pid, "handle": data.handle, "status": data.status, "vendor": data.vendor,
                "product_type": data.product_type, "discountable": data.discountable, "metadata": data.metadata,
-               "published_at": now if data.status == "published" else None}
-    with uow:
-        _ensure_skus_free(uow, [(("body", "variants", i, "sku"), v.sku) for i, v in enumerate(data.variants)])
-        lists = _resolve_price_lists(uow, [(("body", "variants", i, "prices"), v.prices) for i, v in enumerate(data.variants)])
-        categories, tags = _links(uow, pid, data.category_ids, data.tags)
-        children = {"commerce_product_translations": _translation_rows(pid, data.translations),
-                    "commerce_product_categories": categories or [], "commerce_product_tags": tags or [],
-                    **_variant_rows(pid, data.variants, lists)}
-        root = uow.products.add(product, children)
-        uow.outbox.append("product", pid, "ProductCreated", {"id": str(pid), "handle": data.handle, "status": data.status,
-                                                             "variants": len(data.variants)})
-        token = uow.commit()
-    return Written(assemble_product(root, children, sorted(set(data.tags))), root["version"], token)
+               "published_at": datetime.now(UTC) if data.status == "published" else None}
+    try:
+        with uow:
+            lists = _resolve_price_lists(uow, [(("body", "variants", i, "prices"), v.prices) for i, v in enumerate(data.variants)])
+            categories, tags = _links(uow, pid, data.category_ids, data.tags)
+            children = {"commerce_product_translations": _translation_rows(pid, data.translations),
+                        "commerce_product_categories": categories or [], "commerce_product_tags": tags or [],
+                        **_variant_rows(pid, data.variants, lists)}
+            root = uow.products.add(product, children)
+            uow.outbox.append("product", pid, "ProductCreated", {"id": str(pid), "handle": data.handle, "status": data.status,
+                                                                 "variants": len(data.variants)})
+            token = uow.commit()
+    except Conflict as error:
+        if error.constraint == SKU_UNIQUE:
+            with uow:
+                _ensure_skus_free(uow, skus)
+        raise
+    return Written(assemble_product({**root, "version": uow.written_version}, children, sorted(set(data.tags or []))),
+                   uow.written_version, token)
 
 
 def update_product(cmd: UpdateProduct, uow: UnitOfWork) -> Written:

@@ -28,6 +28,8 @@ class UnitOfWork(Protocol):
     flex: FlexRepository
     auth: AuthRepository
     outbox: OutboxWriter
+    written_version: int | None
+    """After ``commit()``: the version (xmin) of every row the transaction wrote."""
 
     def __enter__(self) -> Self: ...
 

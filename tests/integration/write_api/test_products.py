@@ -108,3 +108,13 @@ def test_a_tenant_cannot_use_a_locale_it_has_not_enabled(client: TestClient) -> 
     response = client.post("/v1/products", headers=tenant.admin, json=product_body("x", []))
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == ["body", "translations", 1, "locale"]
+
+
+def test_the_etag_of_a_creation_is_the_version_a_read_and_an_update_see(client: TestClient, world: World) -> None:
+    created = client.post("/v1/products", headers=world.a.admin, json=product_body("cap", ["CAP-1", "CAP-2"]))
+    body = ok(created, 201)
+    url = f"/v1/products/{body['id']}"
+    read = client.get(url, headers=world.a.admin)
+    assert created.headers["ETag"] == read.headers["ETag"]
+    assert ok(read)["created_at"] == body["created_at"] and ok(read)["variants"] == body["variants"]
+    assert ok(client.patch(url, headers={**world.a.admin, "If-Match": created.headers["ETag"]}, json={"vendor": "Hatter"}))
