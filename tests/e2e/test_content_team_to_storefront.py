@@ -98,3 +98,27 @@ def test_a_category_rename_reaches_every_product_in_it(running: Running) -> None
     assert "wool-scarf" in handles(found) and "linen-shirt" in handles(found)
     scarf = running.search.get("/v1/products/wool-scarf", params={"locale": "de"}).json()["document"]
     assert scarf["categories"][0]["path"][0] == "Bekleidung"
+
+
+def test_a_locale_enabled_or_disabled_for_the_tenant_reindexes_its_documents(running: Running, engine: Any) -> None:
+    """What PATCH /v1/tenants/{id} writes (tested with the write API): the pipeline sees the
+    tenant's locale rows change and rebuilds every document in the new set of locales."""
+    import sqlalchemy as sa
+
+    from contracts.consistency import encode_token
+
+    with engine.connect() as conn:
+        tenant = str(conn.execute(sa.text("SELECT id FROM tenants WHERE slug = :s"), {"s": demo.DEMO_SLUG}).scalar_one())
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tenant_locales SET enabled = false WHERE tenant_id = :t AND locale = 'de'"), {"t": tenant})
+        conn.execute(sa.text("INSERT INTO tenant_locales (id, tenant_id, locale, position) "
+                             "VALUES (gen_random_uuid(), :t, 'fr', 3)"), {"t": tenant})
+    with engine.connect() as conn:
+        token = encode_token(int(conn.execute(sa.text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")).scalar_one()))
+    french = search(running, token, q="linen shirt", locale="fr")
+    assert "linen-shirt" in handles(french)  # no French text yet: the default locale's text stands in
+    with engine.connect() as conn:
+        locales = set(conn.execute(sa.text(
+            "SELECT DISTINCT locale FROM index_products WHERE tenant_id = :t AND index_version = "
+            "(SELECT live_version FROM read_model_aliases WHERE doc_type = 'product')"), {"t": tenant}).scalars())
+    assert locales == {"en", "ru", "fr"}
