@@ -1,4 +1,4 @@
-"""A database holding the real embedded pipeline's output, built once per module and cloned per test.
+"""A database holding the real embedded pipeline's output, built once per session and cloned per test.
 
 Building it: migrated schema, the demo catalogue, the embedded pipeline running while a
 mixed workload streams through it (so rows carry commit times), then the pipeline stopped
@@ -56,7 +56,7 @@ def _build(url: str, state_dir: Path) -> None:
             conn.execute(f"UPDATE {table} SET {stamp} = {stamp} - interval '1 hour'")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pipeline_template(admin_url: str, pg_server: ServerInfo, migrated_template: str,
                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     name = f"c_{str(ULID()).lower()}"

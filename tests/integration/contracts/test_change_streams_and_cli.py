@@ -117,3 +117,20 @@ def test_reconcile_repair_waits_until_the_running_pipeline_has_rebuilt_the_drift
     finally:
         with psycopg.connect(pipeline_db, autocommit=True) as conn:
             conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
+
+
+def test_the_readable_report_names_each_failure_with_examples_and_shows_no_progress_bars(
+    cli: CliRunner, pipeline_db: str
+) -> None:
+    from rustok.cli import app
+
+    with psycopg.connect(pipeline_db, autocommit=True) as conn:
+        conn.execute("UPDATE index_products SET document = jsonb_set(document, '{prices,0,min}', '999999999')"
+                     " WHERE handle = 'travel-mug' AND locale = 'de'")
+    result = cli.invoke(app, ["contracts", "check", "--no-streams"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(line.startswith("  FAIL the minimum price is at most the maximum") for line in lines), result.output
+    assert any("ok   every published product has one row per enabled locale" in line for line in lines)
+    assert lines[-1].endswith(" passed, 1 failed")
+    assert "Calculating Metrics" not in result.output
