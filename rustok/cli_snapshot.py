@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -64,6 +65,8 @@ def snapshot(
     = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Give up watching after this many seconds.")] = 3600.0,
     idle: Annotated[float, typer.Option("--idle", help="--kafka: done when no read arrived for this long.")] = 10.0,
+    bootstrap: Annotated[str | None, typer.Option(
+        "--bootstrap", help="--kafka: bootstrap servers; defaults to the local Kafka runtime's.")] = None,
     start_timeout: Annotated[float, typer.Option(
         "--start-timeout", help="Stop watching if no connector has picked the signal up by then.")] = 30.0,
 ) -> None:
@@ -74,7 +77,7 @@ def snapshot(
     conditions = _conditions(url, table, tenant)
     with psycopg.connect(url) as conn:
         totals = _totals(conn, table, conditions)
-        counter = _KafkaCounter(totals) if kafka else None
+        counter = _KafkaCounter(totals, bootstrap) if kafka else None
         signal = request_incremental_snapshot(conn, table, conditions=conditions)
     scope = f"tenant {tenant}" if tenant else "all tenants"
     console.print(f"requested incremental snapshot [bold]{signal}[/bold] of {', '.join(totals)} ({scope})")
@@ -177,19 +180,21 @@ def _report(states: list[Progressed], elapsed: float) -> None:
 class _KafkaCounter:
     """Counts Debezium's incremental reads on the tables' topics from their current end."""
 
-    def __init__(self, totals: dict[str, int]) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+    def __init__(self, totals: dict[str, int], bootstrap: str | None) -> None:
+        with warnings.catch_warnings():
+            # kafka-python still uses importlib.resources' deprecated read_text/open_text.
+            warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
+            from kafka import KafkaConsumer, TopicPartition
 
         from connectors.kafka_runtime import KafkaRuntime
         from contracts.topics import table_topic
         from rustok.settings import get_settings
 
         settings = get_settings()
-        bootstrap = KafkaRuntime(settings.state_dir / "kafka").bootstrap_servers
+        bootstrap = bootstrap or KafkaRuntime(settings.state_dir / "kafka").bootstrap_servers
         self._states = {c: Progressed(c, n) for c, n in totals.items()}
         self._topics = {table_topic(table_of(c), prefix=settings.topic_prefix): c for c in totals}
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                       value_deserializer=_json, consumer_timeout_ms=200)
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         partitions = [TopicPartition(topic, p) for topic in self._topics
                       for p in sorted(self._consumer.partitions_for_topic(topic) or {0})]
         self._consumer.assign(partitions)
@@ -200,7 +205,7 @@ class _KafkaCounter:
     def read(self) -> list[Progressed]:
         for batch in self._consumer.poll(timeout_ms=200).values():
             for message in batch:
-                value = message.value
+                value = _json(message.value)
                 if isinstance(value, dict) and (value.get("source") or {}).get("snapshot") == "incremental":
                     self._states[self._topics[message.topic]].done += 1
         return list(self._states.values())
