@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +15,25 @@ from typer.testing import CliRunner
 from rustok import demo
 from rustok.contracts_check import run_stream_suites, sample_change_events
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from tests.integration.runtime.workload import Workload
+
+
+def write_while_sampling(url: str) -> None:
+    workload = Workload(url, seed=5)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(30):
+            workload.step(conn)
+            time.sleep(0.03)
 
 
 def test_every_change_stream_expectation_passes_on_real_events(pipeline_db: str) -> None:
-    events = sample_change_events(pipeline_db, per_table=50)
+    writer = threading.Thread(target=write_while_sampling, args=(pipeline_db,))
+    writer.start()
+    try:
+        events = sample_change_events(pipeline_db, per_table=50, listen=4.0)
+    finally:
+        writer.join()
+    assert {"r", "c", "u", "d"} <= {e["op"] for e in events}
     outcomes, notes = run_stream_suites(events)
     assert [o.description for o in outcomes if not o.success] == []
     suites = {o.suite for o in outcomes}
