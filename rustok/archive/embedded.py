@@ -86,15 +86,14 @@ class ArchiveConsumer:
 
     def deliver(self, batch: Sequence[ChangeRecord]) -> None:
         first_seq = self._directory.take_seq(len(batch))
-        before = len(self._rows)
-        for n, record in enumerate(batch):
-            if record.commit_lsn is not None:
-                self._commit = max(self._commit or 0, record.commit_lsn)
-            row = self._row(record, first_seq + n)
-            if row is not None:
-                self._rows.append(row)
+        rows = [row for n, record in enumerate(batch) if (row := self._row(record, first_seq + n)) is not None]
+        # Taken only once the whole batch was flattened: a position is never ahead of its rows.
+        self._rows.extend(rows)
+        commits = [record.commit_lsn for record in batch if record.commit_lsn is not None]
+        if commits:
+            self._commit = max(self._commit or 0, *commits)
         if self._on_events is not None:
-            self._on_events(len(self._rows) - before)
+            self._on_events(len(rows))
         if len(self._rows) >= self._part_events:
             # Also in the middle of a snapshot, so memory stays bounded; such parts complete
             # no position, and a snapshot that never completes is discarded on the next run.
@@ -105,10 +104,6 @@ class ArchiveConsumer:
 
     def caught_up(self, lsn: int) -> None:
         self.caught_up_lsn = lsn
-
-    @property
-    def buffered(self) -> int:
-        return len(self._rows)
 
     def due(self, interval: float) -> bool:
         """Buffered events have waited ``interval`` seconds (while following a quiet stream)."""
@@ -166,12 +161,11 @@ def archive_embedded(options: EmbeddedArchiveOptions, on_events: Callable[[int],
                 consumer.flush()
             if not options.follow and consumer.caught_up_lsn >= target:
                 break
+        consumer.flush()
     finally:
-        try:
-            if consumer.buffered:
-                consumer.flush()
-        finally:
-            connector.close()
+        # After a failure the buffered events are not written: the slot was not confirmed
+        # past them, so the next run receives them again.
+        connector.close()
     return ArchiveRunReport(sum(consumer.per_table.values()), dict(sorted(consumer.per_table.items())),
                             consumer.parts, consumer.skipped, time.monotonic() - started,
                             directory.manifest.durable_lsn)
