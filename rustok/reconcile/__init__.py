@@ -4,9 +4,11 @@
 (each root × each enabled locale of its tenant) and the fields that can be derived
 exactly: for products handle, status, title and resolved locale (with the projector's
 fallback: locale → language → tenant default → first translation → handle), vendor,
-product type and the per-currency price ranges (default price list, quantity 1); for
-content kind, status, slug, title and resolved locale. Stock, categories, tags, variants,
-bodies, Flex data and timestamps are not compared (they would need the projector itself).
+product type, the per-currency price ranges (default price list, quantity 1), total
+stock, in stock, SKUs and tag slugs; for content kind, status, slug, title, resolved
+locale, tag slugs and author name. Category paths, variant details, option values, body
+text, reply counts, Flex data and timestamps are not compared (deriving them in SQL would
+re-implement the projector, not check it).
 ``read_actual`` reads the same fields from the live documents (``reconcile_tantivy`` from
 the live Tantivy index); ``compare`` (pure) lists
 missing, extra and differing entities with per-entity checksums and counts per tenant,

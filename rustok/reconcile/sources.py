@@ -25,9 +25,24 @@ _PRICES = """(SELECT coalesce(jsonb_agg(jsonb_build_array(currency, lo, hi) ORDE
               GROUP BY pr.variant_id, pr.currency_code) per_variant
         GROUP BY currency_code) ranges)"""
 
+# Available quantity per variant: stocked minus reserved, never below zero, summed over locations.
+_AVAILABLE = """(SELECT coalesce(sum(greatest(l.stocked_quantity - l.reserved_quantity, 0)), 0)
+  FROM commerce_inventory_levels l WHERE l.variant_id = v.id AND l.product_id = p.id)"""
+
+_STOCK = f"""(SELECT coalesce(sum({_AVAILABLE}), 0)::bigint FROM commerce_variants v
+  WHERE v.product_id = p.id AND v.tenant_id = p.tenant_id),
+ EXISTS (SELECT 1 FROM commerce_variants v WHERE v.product_id = p.id AND v.tenant_id = p.tenant_id
+         AND (NOT v.manage_inventory OR v.inventory_policy = 'continue' OR {_AVAILABLE} > 0)),
+ (SELECT coalesce(jsonb_agg(v.sku ORDER BY v.position, v.id), '[]'::jsonb) FROM commerce_variants v
+  WHERE v.product_id = p.id AND v.tenant_id = p.tenant_id AND v.sku IS NOT NULL)"""
+
+_PRODUCT_TAGS = """(SELECT coalesce(jsonb_agg(tg.slug ORDER BY tg.slug COLLATE "C"), '[]'::jsonb)
+  FROM commerce_product_tags pt JOIN commerce_tags tg ON tg.id = pt.tag_id AND tg.tenant_id = p.tenant_id
+  WHERE pt.product_id = p.id AND pt.tenant_id = p.tenant_id)"""
+
 EXPECTED_PRODUCTS = f"""
 SELECT p.tenant_id::text, e.locale, p.id::text, p.handle, p.status, p.vendor, p.product_type,
-       coalesce(tr.title, p.handle), coalesce(tr.locale, t.default_locale), {_PRICES}
+       coalesce(tr.title, p.handle), coalesce(tr.locale, t.default_locale), {_PRICES}, {_STOCK}, {_PRODUCT_TAGS}
 FROM commerce_products p JOIN tenants t ON t.id = p.tenant_id JOIN {ENABLED_LOCALES} e ON e.tenant_id = p.tenant_id
 LEFT JOIN LATERAL (SELECT tr.title, tr.locale FROM commerce_product_translations tr
                    WHERE tr.product_id = p.id AND tr.tenant_id = p.tenant_id {_PICK}) tr ON TRUE
@@ -39,14 +54,20 @@ SELECT r.tenant_id::text, r.locale, r.product_id::text, d->>'handle', d->>'statu
        (SELECT coalesce(jsonb_agg(jsonb_build_array(x->>'currency', x->'min', x->'max') ORDER BY x->>'currency'),
                         '[]'::jsonb)
         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d->'prices') = 'array' THEN d->'prices'
-                                       ELSE '[]'::jsonb END) x)
+                                       ELSE '[]'::jsonb END) x),
+       d->'total_stock', d->'in_stock', d->'skus', d->'tag_slugs'
 FROM index_products r CROSS JOIN LATERAL (SELECT r.document AS d) doc
 WHERE r.index_version = (SELECT live_version FROM read_model_aliases WHERE doc_type = 'product')
   AND (%(tenant)s::uuid IS NULL OR r.tenant_id = %(tenant)s::uuid)"""
 
+_CONTENT_TAGS = """(SELECT coalesce(jsonb_agg(tg.slug ORDER BY tg.slug COLLATE "C"), '[]'::jsonb)
+  FROM node_tags nt JOIN content_tags tg ON tg.id = nt.tag_id AND tg.tenant_id = n.tenant_id
+  WHERE nt.node_id = n.id AND nt.tenant_id = n.tenant_id)"""
+
 EXPECTED_CONTENT = f"""
 SELECT n.tenant_id::text, e.locale, n.id::text, n.kind, n.status, tr.slug, tr.title,
-       coalesce(tr.locale, t.default_locale)
+       coalesce(tr.locale, t.default_locale), {_CONTENT_TAGS},
+       (SELECT u.display_name FROM users u WHERE u.id = n.author_id AND u.tenant_id = n.tenant_id)
 FROM nodes n JOIN tenants t ON t.id = n.tenant_id JOIN {ENABLED_LOCALES} e ON e.tenant_id = n.tenant_id
 LEFT JOIN LATERAL (SELECT tr.title, tr.slug, tr.locale FROM node_translations tr
                    WHERE tr.node_id = n.id AND tr.tenant_id = n.tenant_id {_PICK}) tr ON TRUE
@@ -54,13 +75,15 @@ WHERE n.kind IN ('page', 'post', 'topic') AND (%(tenant)s::uuid IS NULL OR n.ten
 
 ACTUAL_CONTENT = """
 SELECT r.tenant_id::text, r.locale, r.node_id::text, r.document->>'kind', r.document->>'status',
-       r.document->>'slug', r.document->>'title', r.document->>'resolved_locale'
+       r.document->>'slug', r.document->>'title', r.document->>'resolved_locale', r.document->'tag_slugs',
+       r.document->>'author_name'
 FROM index_content r
 WHERE r.index_version = (SELECT live_version FROM read_model_aliases WHERE doc_type = 'content')
   AND (%(tenant)s::uuid IS NULL OR r.tenant_id = %(tenant)s::uuid)"""
 
-PRODUCT_FIELDS = ("handle", "status", "vendor", "product_type", "title", "resolved_locale", "prices")
-CONTENT_FIELDS = ("kind", "status", "slug", "title", "resolved_locale")
+PRODUCT_FIELDS = ("handle", "status", "vendor", "product_type", "title", "resolved_locale", "prices",
+                  "total_stock", "in_stock", "skus", "tag_slugs")
+CONTENT_FIELDS = ("kind", "status", "slug", "title", "resolved_locale", "tag_slugs", "author_name")
 
 
 def _read(conn: psycopg.Connection[Any], query: str, doc_type: str, names: tuple[str, ...],

@@ -29,7 +29,8 @@ COLUMNS = "index_version, tenant_id, locale, product_id, handle, status, ts_conf
 def inject_drift(url: str, ghost: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DELETE FROM index_products WHERE {LIVE} AND product_id = %s AND locale = 'de'", (LINEN,))
-        conn.execute(f"UPDATE index_products SET document = jsonb_set(document, '{{title}}', '\"Wrong\"')"
+        conn.execute(f"UPDATE index_products SET document = jsonb_set(jsonb_set(document, '{{title}}', '\"Wrong\"'),"
+                     " '{total_stock}', to_jsonb((document->>'total_stock')::int + 1))"
                      f" WHERE {LIVE} AND product_id = %s AND locale = 'en'", (MUG,))
         conn.execute(f"INSERT INTO index_products ({COLUMNS}) SELECT index_version, tenant_id, locale, %s,"
                      f" 'ghost', status, ts_config, jsonb_set(document, '{{id}}', to_jsonb(%s::text)), source_lsn"
@@ -57,7 +58,7 @@ def test_reconcile_finds_injected_drift_and_repair_clears_it_through_the_pipelin
             inject_drift(pipeline_db, ghost)
             drift = reconcile(pipeline_db)
             assert drift.missing == [DocKey("product", TENANT, "de", LINEN)]
-            assert drift.differing == {DocKey("product", TENANT, "en", MUG): ["title"]}
+            assert drift.differing == {DocKey("product", TENANT, "en", MUG): ["title", "total_stock"]}
             assert sorted(drift.extra) == sorted([DocKey("product", TENANT, "ru", ghost),
                                                   DocKey("product", OTHER_TENANT, "en", LINEN)])
             assert drift.counts[("product", TENANT, "de")][0] == drift.counts[("product", TENANT, "de")][1] + 1
