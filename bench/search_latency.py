@@ -1,17 +1,23 @@
-"""Search latency over HTTP: Tantivy vs PostgreSQL on the same read model.
+"""Search latency over HTTP: Tantivy, the PostgreSQL backend and plain SQL on the same data.
 
 Generates ``--products`` synthetic products in en, de and ru (one document per locale),
-writes them through the real sinks (PostgresSink, TantivySink), starts the search API
-with uvicorn once per backend, and fires typical storefront queries (text + two
-filters + facets) open-loop at ``--rate`` requests per second for ``--duration``
-seconds. Latency is measured from each request's scheduled start, so a slow server
-cannot hide its queueing (no coordinated omission). Writes p50/p95/p99 per backend
-and the PostgreSQL/Tantivy ratio to ``bench/results/search_latency.json``.
+writes them through the real sinks (PostgresSink, TantivySink), writes the same products
+into the normalized write tables (products, translations, variants, prices, inventory,
+category and tag links) for "plain SQL" — the full-text SQL a team without this platform
+would write, served by a tiny FastAPI endpoint of the same shape defined here — starts
+each system with uvicorn, and fires typical storefront queries (text + two filters +
+facets) open-loop at ``--rate`` requests per second for ``--duration`` seconds. Latency
+is measured from each request's scheduled start, so a slow server cannot hide its
+queueing (no coordinated omission). Also records the server's CPU time per request
+(from /proc: the signal a busy, shared machine disturbs least), the load average, and
+in-process service time (wall and CPU) per system. Writes p50/p95/p99 per system and
+the ratios to Tantivy to ``bench/results/search_latency.json``.
 
-    .venv/bin/python bench/search_latency.py                 # 100k products, 30 s per backend
+    .venv/bin/python bench/search_latency.py                 # 100k products, 30 s per system
     .venv/bin/python bench/search_latency.py --products 5000 --duration 10   # quick run
+    .venv/bin/python bench/search_latency.py --work-dir /tmp/sbench/w100k --systems tantivy
 
-The load generator runs on the same machine as the server and PostgreSQL.
+The load generator runs on the same machine as the servers and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -34,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI, HTTPException, Request
+from starlette.responses import Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -163,10 +172,10 @@ async def fire(base: str, key: str, rate: float, duration: float, seed: int) -> 
 
 
 def service_time(database_url: str, index_root: Path, count: int, seed: int = 3) -> dict[str, Any]:
-    """Closed loop, one query at a time, ``backend.search()`` in this process: the work a
-    request costs without HTTP and without queueing behind other requests."""
-    import psycopg
-
+    """Closed loop, one query at a time, in this process: the work a request costs without
+    HTTP and without queueing behind other requests. ``ms`` is wall time; ``cpu_ms`` is this
+    process's CPU time (every thread: tantivy's facet pass runs beside the page pass), the
+    signal that other load on the machine disturbs least. PostgreSQL's own CPU is not in it."""
     from contracts.locale import Locale
     from search_api.backends.base import Scope, SearchBackend
     from search_api.backends.postgres import PostgresBackend
@@ -174,29 +183,234 @@ def service_time(database_url: str, index_root: Path, count: int, seed: int = 3)
     from search_api.db import Database
     from search_api.query import parse_product_search
 
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT id FROM tenants WHERE slug = 'bench'").fetchone()
-    assert row is not None
-    rng = random.Random(seed)
-    requests = [parse_product_search({k: [v] for k, v in queries(rng).items()}) for _ in range(count)]
     database = Database(database_url, 2)
+    row = database.fetch_one("SELECT id FROM tenants WHERE slug = 'bench'")
+    assert row is not None
+    rng, warm = random.Random(seed), random.Random(seed + 1)
+    # Warm-up queries come from another stream: the same ones would prime the facet cache.
+    params = [queries(rng) for _ in range(count)] + [queries(warm) for _ in range(10)]
+    requests = [parse_product_search({k: [v] for k, v in p.items()}) for p in params]
     backends: dict[str, SearchBackend] = {"tantivy": TantivyBackend(index_root, lambda _: 1),
                                           "postgres": PostgresBackend(database)}
-    out: dict[str, Any] = {"method": f"closed loop, {count} queries one at a time, backend.search() in process"}
-    for name, backend in backends.items():
-        for request in requests[:10]:
-            backend.search(Scope(row[0], Locale(request.locale or "en")), request)
-        took = []
-        for request in requests:
-            started = time.perf_counter()
-            backend.search(Scope(row[0], Locale(request.locale or "en")), request)
+    runs: dict[str, Any] = {name: [lambda b=b, r=r: b.search(Scope(row[0], Locale(r.locale or "en")), r)
+                                   for r in requests] for name, b in backends.items()}
+    runs["plain_sql"] = [lambda p=p: database.fetch_all(*plain_sql(row[0], p)) for p in params]
+    out: dict[str, Any] = {"method": f"closed loop, {count} queries one at a time, in process"}
+    for name, calls in runs.items():
+        for call in calls[count:]:
+            call()
+        took, cpu = [], []
+        for call in calls[:count]:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call()
             took.append((time.perf_counter() - started) * 1000)
-        took.sort()
-        out[name] = {p: round(took[min(len(took) - 1, int(int(p[1:]) / 100 * len(took)))], 2)
-                     for p in ("p50", "p95", "p99")} | {"mean": round(statistics.fmean(took), 2)}
+            cpu.append((time.process_time() - started_cpu) * 1000)
+        out[name] = _percentiles(took) | {"cpu_ms": _percentiles(cpu)}
+    for backend in backends.values():
+        backend.close()
     database.close()
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
     return out
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    at = {p: round(ordered[min(len(ordered) - 1, int(int(p[1:]) / 100 * len(ordered)))], 2)
+          for p in ("p50", "p95", "p99")}
+    return at | {"mean": round(statistics.fmean(ordered), 2)}
+
+
+# --- "plain SQL": what a team without this platform would write -------------------------
+# Full-text search straight over the normalized write tables (products, translations,
+# variants, prices, inventory, category and tag links), with the GIN expression index per
+# language such a team would add, and facet counts by GROUP BY over the filtered matches.
+PLAIN_CONFIGS = {"en": "english", "de": "german", "ru": "russian"}
+_PLAIN_COPY = {
+    "commerce_categories": ("id", "tenant_id", "parent_id", "handle", "position"),
+    "commerce_category_translations": ("id", "tenant_id", "category_id", "locale", "name"),
+    "commerce_tags": ("id", "tenant_id", "slug", "name"),
+    "commerce_products": ("id", "tenant_id", "handle", "status", "vendor", "product_type", "published_at"),
+    "commerce_product_translations": ("id", "tenant_id", "product_id", "locale", "title", "subtitle", "description"),
+    "commerce_product_categories": ("id", "tenant_id", "product_id", "category_id"),
+    "commerce_product_tags": ("id", "tenant_id", "product_id", "tag_id"),
+    "commerce_variants": ("id", "tenant_id", "product_id", "sku", "options", "position"),
+    "commerce_prices": ("id", "tenant_id", "product_id", "variant_id", "currency_code", "amount"),
+    "commerce_inventory_levels": ("id", "tenant_id", "product_id", "variant_id", "stocked_quantity"),
+}
+
+
+def load_normalized(database_url: str) -> float:
+    """The write model of the documents the sinks indexed: same products, same text.
+
+    One variant per colour (the document's colour option values), each with the EUR and
+    USD price; the first variant holds the stock. Written with COPY, then indexed."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from contracts.ids import new_id
+
+    started = time.monotonic()
+    rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _PLAIN_COPY}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        tenant = conn.execute("SELECT id FROM tenants WHERE slug = 'bench'").fetchone()[0]  # type: ignore[index]
+        categories: dict[str, Any] = {}
+        tags: dict[str, Any] = {}
+
+        def category_id(handles: list[str], names: list[str], leaf_id: str) -> Any:
+            parent = None
+            for depth, handle in enumerate(handles):
+                if handle not in categories:
+                    categories[handle] = leaf_id if depth == len(handles) - 1 else new_id()
+                    rows["commerce_categories"].append((categories[handle], tenant, parent, handle, depth))
+                    for locale in PLAIN_CONFIGS:
+                        rows["commerce_category_translations"].append((new_id(), tenant, categories[handle], locale,
+                                                                       names[depth]))
+                parent = categories[handle]
+            return parent
+
+        cursor = conn.cursor(name="documents")
+        cursor.itersize = 5000
+        with conn.transaction():
+            cursor.execute("SELECT document FROM index_products WHERE index_version = 1 AND tenant_id = %s"
+                           " ORDER BY product_id, locale", [tenant])
+            seen: set[str] = set()
+            for (doc,) in cursor:
+                _normalize(doc, tenant, seen, rows, tags, category_id, Jsonb)
+        with conn.cursor() as copy_cursor:
+            for table, columns in _PLAIN_COPY.items():
+                with copy_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows[table]:
+                        copy.write_row(row)
+        for locale, config in PLAIN_CONFIGS.items():
+            conn.execute(f"CREATE INDEX IF NOT EXISTS bench_plain_fts_{locale} ON commerce_product_translations"
+                         f" USING gin ({_tsvector(config)}) WHERE locale = '{locale}'")
+        conn.execute("ANALYZE")
+    return time.monotonic() - started
+
+
+def _normalize(doc: dict[str, Any], tenant: Any, seen: set[str], rows: dict[str, list[tuple[Any, ...]]],
+               tags: dict[str, Any], category_id: Any, jsonb: Any) -> None:
+    from contracts.ids import new_id
+
+    pid = doc["id"]
+    rows["commerce_product_translations"].append((new_id(), tenant, pid, doc["locale"], doc["title"],
+                                                  doc.get("subtitle"), doc.get("description")))
+    if pid in seen:
+        return
+    seen.add(pid)
+    rows["commerce_products"].append((pid, tenant, doc["handle"], doc["status"], doc.get("vendor"),
+                                      doc.get("product_type"), doc.get("published_at")))
+    for ref in doc["categories"]:
+        leaf = category_id(ref["path_handles"], ref["path"], ref["id"])
+        rows["commerce_product_categories"].append((new_id(), tenant, pid, leaf))
+    for slug, name in zip(doc["tag_slugs"], doc["tags"], strict=True):
+        if slug not in tags:
+            tags[slug] = new_id()
+            rows["commerce_tags"].append((tags[slug], tenant, slug, name))
+        rows["commerce_product_tags"].append((new_id(), tenant, pid, tags[slug]))
+    prices = {p["currency"]: p["min"] for p in doc["prices"]}
+    sizes = doc["options"].get("size", ["S"])
+    for position, color in enumerate(doc["options"].get("color", [None])):
+        vid = new_id()
+        options = {"color": color, "size": sizes[0]} if color else {}
+        rows["commerce_variants"].append((vid, tenant, pid, f"{doc['handle']}-{position + 1}", jsonb(options),
+                                          position))
+        for currency, amount in prices.items():
+            rows["commerce_prices"].append((new_id(), tenant, pid, vid, currency, amount))
+        rows["commerce_inventory_levels"].append((new_id(), tenant, pid, vid,
+                                                  doc["total_stock"] if position == 0 else 0))
+
+
+def _tsvector(config: str) -> str:
+    return f"to_tsvector('{config}'::regconfig, title || ' ' || coalesce(description, ''))"
+
+
+def plain_sql(tenant: Any, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The SQL a team would write for one storefront search, and its parameters."""
+    locale = params.get("locale", "en") if params.get("locale") in PLAIN_CONFIGS else "en"
+    config = PLAIN_CONFIGS[locale]
+    words = [w for w in re.findall(r"\w+", params.get("q", "").lower())][:8]
+    tsquery = " & ".join(words[:-1] + [words[-1] + ":*"]) if words else ""
+    args: dict[str, Any] = {"tenant": tenant, "q": tsquery}  # locale and config are inlined: both whitelisted
+    where = [f"{_tsvector(config)} @@ to_tsquery('{config}', %(q)s)"] if words else []
+    if "category" in params:
+        args["category"] = params["category"]
+        where.append("EXISTS (SELECT 1 FROM commerce_product_categories pc JOIN commerce_categories c"
+                     " ON c.id = pc.category_id LEFT JOIN commerce_categories up ON up.id = c.parent_id"
+                     " WHERE pc.product_id = p.id AND %(category)s IN (c.handle, up.handle))")
+    if "tag" in params:
+        args["tag"] = params["tag"]
+        where.append("EXISTS (SELECT 1 FROM commerce_product_tags pt JOIN commerce_tags tg ON tg.id = pt.tag_id"
+                     " WHERE pt.product_id = p.id AND tg.slug = %(tag)s)")
+    if params.get("in_stock") == "true":
+        where.append("EXISTS (SELECT 1 FROM commerce_inventory_levels il"
+                     " WHERE il.product_id = p.id AND il.stocked_quantity > il.reserved_quantity)")
+    if "price_min" in params or "price_max" in params:
+        args |= {"currency": params.get("currency", "EUR"), "low": int(params.get("price_min", 0)),
+                 "high": int(params.get("price_max", 2**53))}
+        where.append("EXISTS (SELECT 1 FROM commerce_prices pr WHERE pr.product_id = p.id"
+                     " AND pr.currency_code = %(currency)s AND pr.amount BETWEEN %(low)s AND %(high)s)")
+    for number, (name, value) in enumerate(p for p in params.items() if p[0].startswith("option.")):
+        args[f"option_{number}"], args[f"value_{number}"] = name[len("option."):], value
+        where.append(f"EXISTS (SELECT 1 FROM commerce_variants v WHERE v.product_id = p.id"
+                     f" AND v.options ->> %(option_{number})s = %(value_{number})s)")
+    rank = f"ts_rank({_tsvector(config)}, to_tsquery('{config}', %(q)s))" if words else "0"
+    sql = f"""
+WITH matched AS (
+  SELECT p.id, p.handle, p.vendor, t.title, {rank} AS rank
+  FROM commerce_product_translations t
+  JOIN commerce_products p ON p.id = t.product_id AND p.tenant_id = t.tenant_id
+  WHERE t.tenant_id = %(tenant)s AND t.locale = '{locale}' AND p.status = 'published'
+    {''.join(' AND ' + w for w in where)}
+)
+SELECT
+  (SELECT count(*) FROM matched),
+  (SELECT coalesce(json_agg(h), '[]') FROM (SELECT id, handle, title, vendor, rank FROM matched
+     ORDER BY rank DESC, id LIMIT 20) h),
+  (SELECT coalesce(json_agg(f), '[]') FROM (SELECT h.handle AS value, count(DISTINCT m.id) AS count
+     FROM matched m JOIN commerce_product_categories pc ON pc.product_id = m.id
+     JOIN commerce_categories c ON c.id = pc.category_id LEFT JOIN commerce_categories up ON up.id = c.parent_id
+     CROSS JOIN LATERAL (VALUES (c.handle), (up.handle)) h(handle) WHERE h.handle IS NOT NULL
+     GROUP BY h.handle ORDER BY 2 DESC, 1 LIMIT 10) f),
+  (SELECT coalesce(json_agg(f), '[]') FROM (SELECT tg.slug AS value, count(*) AS count
+     FROM matched m JOIN commerce_product_tags pt ON pt.product_id = m.id JOIN commerce_tags tg ON tg.id = pt.tag_id
+     GROUP BY tg.slug ORDER BY 2 DESC, 1 LIMIT 10) f)
+"""
+    return sql, args
+
+
+def plain_sql_app() -> Any:
+    """``uvicorn --factory search_latency:plain_sql_app``: the plain-SQL system's one endpoint,
+    same path, parameters and answer shape (total, hits, facets) as the search API."""
+    import orjson
+
+    from search_api.db import Database
+    from search_api.errors import BackendUnavailable
+
+    database = Database(os.environ["BENCH_PLAIN_DATABASE_URL"], 8)
+    expected = f"Bearer {os.environ['BENCH_PLAIN_KEY']}"
+    row = database.fetch_one("SELECT id FROM tenants WHERE slug = 'bench'")
+    assert row is not None
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/products/search")
+    def search(request: Request) -> Response:
+        if request.headers.get("authorization") != expected:
+            raise HTTPException(401)
+        sql, args = plain_sql(row[0], dict(request.query_params))
+        try:
+            total, hits, categories, tags = database.fetch_all(sql, args)[0]
+        except BackendUnavailable as error:  # the pool is exhausted: overloaded, as the search API answers
+            raise HTTPException(503) from error
+        return Response(orjson.dumps({"total": total, "hits": hits,
+                                      "facets": {"category": categories, "tag": tags}}),
+                        media_type="application/json")
+
+    return app
 
 
 def free_port() -> int:
@@ -205,23 +419,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(backend: str, database_url: str, index_root: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(system: str, database_url: str, index_root: Path, key: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start one system under uvicorn (1 worker, uvloop, httptools): a search API backend, or
+    ``plain_sql``, the bench's own endpoint over the write tables."""
     port = free_port()
     env = {**os.environ, "RUSTOK_SEARCH_DATABASE_URL": database_url, "RUSTOK_SEARCH_INDEX_DIR": str(index_root),
-           "RUSTOK_SEARCH_BACKEND": backend, "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
-           "RUSTOK_SEARCH_RATE_LIMIT_BURST": "100000"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "search_api.app:app_from_environment",
-                                "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", "1",
-                                "--loop", "uvloop", "--http", "httptools"], env=env)
+           "RUSTOK_SEARCH_BACKEND": system, "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
+           "RUSTOK_SEARCH_RATE_LIMIT_BURST": "100000", "BENCH_PLAIN_DATABASE_URL": database_url,
+           "BENCH_PLAIN_KEY": key}
+    app = (["--app-dir", str(Path(__file__).parent), "search_latency:plain_sql_app"] if system == "plain_sql"
+           else ["search_api.app:app_from_environment"])
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", *app, "--port", str(port),
+                                "--log-level", "warning", "--no-access-log", "--workers", "1", "--loop", "uvloop",
+                                "--http", "httptools"], env=env)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             if httpx.get(base + "/health").status_code == 200:
                 return process, base
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the search API did not start")
+    raise RuntimeError(f"{system} did not start")
+
+
+SYSTEMS = ("tantivy", "postgres", "plain_sql")
 
 
 def main() -> None:
@@ -232,6 +454,7 @@ def main() -> None:
     parser.add_argument("--notes", default="", help="free text recorded with the results (machine state, what changed)")
     parser.add_argument("--service-queries", type=int, default=200, help="in-process closed-loop queries (0: skip)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search_latency.json")
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--work-dir", type=Path, help="keep data here and reuse it on the next run (same --products)")
     args = parser.parse_args()
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="rustok-bench-search-"))
@@ -253,31 +476,35 @@ def main() -> None:
                                    "load_seconds": round(load_seconds, 1), "cpus": os.cpu_count(),
                                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "notes": args.notes,
                                    "server": "uvicorn, 1 worker, uvloop + httptools; load generator in this process",
+                                   "facet_workers": os.environ.get("RUSTOK_SEARCH_TANTIVY_FACET_WORKERS", "4"),
+                                   "plain_sql": "FTS over the write tables: to_tsvector(title || description) with a"
+                                                " GIN expression index per language, EXISTS per filter, facets by"
+                                                " GROUP BY over the filtered matches, ts_rank order",
                                    "query": "text (1-2 words) + two filters + facets category,tag; limit 20",
                                    "backends": {}}
-        for backend in ("tantivy", "postgres"):
-            process, base = serve(backend, url, work / "index")
+        plain_marker = work / f"normalized-{args.products}.done"
+        if not plain_marker.exists():
+            print("  writing the same products into the normalized write tables", file=sys.stderr, flush=True)
+            results["normalized_load_seconds"] = round(load_normalized(url), 1)
+            plain_marker.write_text("loaded\n")
+        for system in args.systems:
+            process, base = serve(system, url, work / "index", key)
             try:
-                print(f"  firing at {backend} for {args.duration}s", file=sys.stderr, flush=True)
-                before = os.getloadavg()
-                results["backends"][backend] = asyncio.run(fire(base, key, args.rate, args.duration, seed=11))
-                results["backends"][backend]["load_average_1m"] = {"before": round(before[0], 2),
-                                                                   "after": round(os.getloadavg()[0], 2)}
+                print(f"  firing at {system} for {args.duration}s", file=sys.stderr, flush=True)
+                before, cpu_before = os.getloadavg(), _cpu_seconds(process.pid)
+                run = asyncio.run(fire(base, key, args.rate, args.duration, seed=11))
+                run["load_average_1m"] = {"before": round(before[0], 2), "after": round(os.getloadavg()[0], 2)}
+                if run.get("ok"):
+                    spent = _cpu_seconds(process.pid) - cpu_before  # includes the 20 warm-up requests
+                    run["server_cpu_ms_per_request"] = round(spent * 1000 / (run["requests"] + 20), 2)
+                results["backends"][system] = run
             finally:
                 _stop(process)
             _write(args.out, results)
         if args.service_queries:
-            print(f"  in-process service time, {args.service_queries} queries per backend", file=sys.stderr, flush=True)
+            print(f"  in-process service time, {args.service_queries} queries per system", file=sys.stderr, flush=True)
             results["service_time_in_process_ms"] = service_time(url, work / "index", args.service_queries)
-        t, p = results["backends"]["tantivy"], results["backends"]["postgres"]
-        if "p50_ms" in t and "p50_ms" in p:
-            results["postgres_over_tantivy"] = {k: round(p[k] / t[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")}
-        service = results.get("service_time_in_process_ms", {})
-        if "tantivy" in service:  # the cost ratio; the HTTP ratio above mixes in queueing once a backend saturates
-            results["postgres_over_tantivy_service_time"] = {k: round(service["postgres"][k] / service["tantivy"][k], 1)
-                                                             for k in ("p50", "p95", "p99")}
-        if "p50_ms" in t:
-            results["targets_met_tantivy"] = {"p50_under_5ms": t["p50_ms"] < 5, "p99_under_20ms": t["p99_ms"] < 20}
+        results |= _ratios(results)
         _write(args.out, results)
         print(json.dumps(results, indent=2))
     finally:
@@ -286,6 +513,32 @@ def main() -> None:
         else:
             server.destroy()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ratios(results: dict[str, Any]) -> dict[str, Any]:
+    """Each system over Tantivy. Over HTTP the ratio mixes in queueing once a system
+    saturates (it cannot keep 100 req/s); the service-time ratio is the cost ratio."""
+    out: dict[str, Any] = {}
+    http, service = results["backends"], results.get("service_time_in_process_ms", {})
+    tantivy = http.get("tantivy", {})
+    for other in ("postgres", "plain_sql"):
+        if "p50_ms" in tantivy and "p50_ms" in http.get(other, {}):
+            out[f"{other}_over_tantivy"] = {k: round(http[other][k] / tantivy[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")}
+        if "tantivy" in service:
+            out[f"{other}_over_tantivy_service_time"] = {k: round(service[other][k] / service["tantivy"][k], 1)
+                                                         for k in ("p50", "p95", "p99")}
+    if "p50_ms" in tantivy:
+        out["targets_met_tantivy"] = {"p50_under_5ms": tantivy["p50_ms"] < 5, "p99_under_20ms": tantivy["p99_ms"] < 20}
+    return out
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
