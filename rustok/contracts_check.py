@@ -126,6 +126,7 @@ def run_stream_suites(events: Sequence[Mapping[str, Any]]) -> tuple[list[Outcome
 @contextmanager
 def _quiet_context() -> Iterator[Any]:
     # Imported here: great_expectations takes seconds to import, and only these commands need it.
+    # Its own deprecation and datasource-advice warnings say nothing about the data checked.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx
@@ -137,6 +138,7 @@ def _quiet_context() -> Iterator[Any]:
 
 
 def run_sql_suites(database_url: str, suites: Sequence[SqlSuite]) -> list[Outcome]:
+    """Each suite over its query's rows, run in the database (one great-expectations context)."""
     with _quiet_context() as context:
         source = context.data_sources.add_postgres(name="rustok", connection_string=sqlalchemy_url(database_url))
         outcomes: list[Outcome] = []
