@@ -65,8 +65,7 @@ def _replay_embedded(url: str, state_dir: Path, topic_prefix: str, doc_types: tu
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     options = ReplayOptions(database_url=url, state_dir=state_dir, doc_types=doc_types, tenant=tenant,
                             topic_prefix=topic_prefix, grace_seconds=grace)
     try:
@@ -78,6 +77,9 @@ def _replay_embedded(url: str, state_dir: Path, topic_prefix: str, doc_types: tu
     except ReplayError as exc:
         console.print(f"[red]replay failed:[/red] {exc}")
         raise typer.Exit(1) from exc
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     _print_report(report.as_dict(), as_json)
 
 

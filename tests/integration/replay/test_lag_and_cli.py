@@ -1,20 +1,22 @@
 """`rustok lag` numbers, and `rustok replay` as a user runs it: a separate process beside
-`rustok pipeline run`, killed with SIGKILL and run again."""
+the live pipeline, killed with SIGKILL mid-snapshot and run again."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
+import pytest
+from typer.testing import CliRunner, Result
 
+from rustok.cli import app
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.replay.lag import StageLag, read_lag
+from rustok.settings import get_settings
 from tests.integration.runtime.readmodel import applied_lsn, live_version
 
 from .readmodel import snapshot, wait_for, wal_position
@@ -52,44 +54,54 @@ def test_lag_grows_while_the_pipeline_is_stopped_and_falls_back_when_it_runs(liv
     assert read_lag(url).dead_letters_open == 0
 
 
-def _rustok(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    with log.open("ab") as sink:
-        return subprocess.Popen([sys.executable, "-m", "rustok.cli", *args], env=env, stdout=sink, stderr=sink)
+KILLED_REPLAY = """
+import sys
+from pathlib import Path
+from rustok.replay import EmbeddedReplay, ReplayOptions
+EmbeddedReplay(ReplayOptions(database_url=sys.argv[1], state_dir=Path(sys.argv[2]), snapshot_batch_size=20)).run()
+"""
 
 
-def test_a_killed_replay_process_resumes_beside_a_running_pipeline_and_the_lag_command_reports_both(
-    live_options: PipelineOptions, tmp_path: Path
+def test_a_killed_replay_process_resumes_through_the_command_beside_a_running_pipeline(
+    live_options: PipelineOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = live_options.database_url
-    env = {**os.environ, "RUSTOK_DATABASE_URL": url, "RUSTOK_STATE_DIR": str(live_options.state_dir.parent),
-           "RUSTOK_LOG_FORMAT": "text", "RUSTOK_LOG_LEVEL": "WARNING"}
-    live_log = tmp_path / "live.log"
-    live = _rustok(env, live_log, "pipeline", "run")
-    try:
-        wait_for(lambda: applied_lsn(url) > 0, timeout=30)
+    with EmbeddedPipeline(live_options) as live:
         old = {dt: live_version(url, dt) for dt in DOC_TYPES}
         before = {dt: snapshot(url, live_options.index_dir, dt, v) for dt, v in old.items()}
+        with (tmp_path / "killed.log").open("wb") as log:
+            killed = subprocess.Popen([sys.executable, "-c", KILLED_REPLAY, url, str(live_options.state_dir)],
+                                      stdout=log, stderr=log)
+            wait_for(lambda: _replay_slots(url) > 0, timeout=60)  # it has started its snapshot
+            killed.send_signal(signal.SIGKILL)
+            killed.wait()
 
-        killed = _rustok(env, tmp_path / "killed.log", "replay", "--json", "--grace", "0")
-        time.sleep(2.5)
-        killed.send_signal(signal.SIGKILL)
-        killed.wait()
-
-        done = subprocess.run([sys.executable, "-m", "rustok.cli", "replay", "--json", "--grace", "0"], env=env,
-                              capture_output=True, timeout=120)
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
-        report = json.loads(done.stdout)
+        replay, lag = _cli(monkeypatch, live_options, ["replay", "--json", "--grace", "0"], ["lag", "--json"])
+        assert replay.exit_code == 0, replay.output
+        report = json.loads(replay.stdout)
+        assert report["resumed"] and report["dead_letters"] == 0 and report["documents_written"] > 0
         new = {dt: live_version(url, dt) for dt in DOC_TYPES}
-        assert new == {dt: v + 1 for dt, v in old.items()}
+        assert new == {dt: v + 1 for dt, v in old.items()} == {dt: v[1] for dt, v in report["versions"].items()}
         assert {dt: snapshot(url, live_options.index_dir, dt, v) for dt, v in new.items()} == before
-        assert report["dead_letters"] == 0 and set(report["versions"]) == set(DOC_TYPES)
+        assert _replay_slots(url) == 0
+        assert live.index_versions == new and live.failed is None
+    assert lag.exit_code == 0, lag.output
+    stages = {(s["stage"], s["name"]) for s in json.loads(lag.stdout)["stages"]}
+    assert {("capture", "rustok_embedded"), ("projection", "embedded")} <= stages
 
-        lag = subprocess.run([sys.executable, "-m", "rustok.cli", "lag", "--json"], env=env, capture_output=True,
-                             timeout=60)
-        stages = {(s["stage"], s["name"]) for s in json.loads(lag.stdout)["stages"]}
-        assert {("capture", "rustok_embedded"), ("projection", "embedded")} <= stages
-        assert not any(name.startswith("rustok_replay_") for _, name in stages)  # the replay cleaned up
-        assert live.poll() is None, live_log.read_text()[:4000]  # the live pipeline followed the switch and still runs
+
+def _cli(monkeypatch: pytest.MonkeyPatch, options: PipelineOptions, *commands: list[str]) -> list[Result]:
+    monkeypatch.setenv("RUSTOK_DATABASE_URL", options.database_url)
+    monkeypatch.setenv("RUSTOK_STATE_DIR", str(options.state_dir.parent))
+    get_settings.cache_clear()
+    try:
+        return [CliRunner().invoke(app, command) for command in commands]
     finally:
-        live.send_signal(signal.SIGTERM)
-        live.wait(timeout=30)
+        get_settings.cache_clear()
+
+
+def _replay_slots(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'rustok_replay_%'"
+                           " AND database = current_database()").fetchone()
+    return int(str(row[0])) if row else 0
