@@ -170,7 +170,9 @@ def _follow(read: Reader, states: list[Progressed], timeout: float, idle: float 
 def _report(states: list[Progressed], elapsed: float) -> None:
     table = Table("table", "rows read", "rows at request", "state", title=f"incremental snapshot ({elapsed:.1f}s)")
     for s in states:
-        state = f"[red]failed: {s.error}[/red]" if s.error else ("done" if s.finished else "[yellow]unfinished[/yellow]")
+        state = "done" if s.finished else "[yellow]unfinished[/yellow]"
+        if s.error:
+            state = f"[red]failed: {s.error}[/red]"
         table.add_row(table_of(s.collection), f"{s.done:,}", f"{s.total:,}", state)
     console.print(table)
     rows = sum(s.done for s in states)

@@ -3,6 +3,8 @@
 Streams a pgoutput replication slot in-process, takes a consistent initial snapshot
 from the slot's exported snapshot, converts values exactly as Debezium does under
 RusToK's connector settings and hands whole transactions to a :class:`ChangeConsumer`.
+Incremental snapshots requested through the signal table run while it streams
+(:mod:`.incremental`).
 Errors derive from :class:`EmbeddedConnectorError` (tree in ``errors``).
 """
 
@@ -21,6 +23,7 @@ from .errors import (
     SlotInvalidated,
     ValueConversionError,
 )
+from .incremental import IncrementalSnapshots, TableProgress
 from .lag import SlotLag, read_slot_lag
 from .memory import InMemoryConsumer
 from .records import CaughtUpListener, ChangeConsumer, ChangeRecord
@@ -36,6 +39,7 @@ __all__ = [
     "EmbeddedConnectorError",
     "EnvelopeBuilder",
     "InMemoryConsumer",
+    "IncrementalSnapshots",
     "ProtocolError",
     "PublicationMissing",
     "ReplicationError",
@@ -43,6 +47,7 @@ __all__ = [
     "SlotInUse",
     "SlotInvalidated",
     "SlotLag",
+    "TableProgress",
     "ValueConversionError",
     "read_slot_lag",
 ]

@@ -58,7 +58,8 @@ def test_a_tenant_scoped_snapshot_reads_that_tenants_rows_only_in_debeziums_shap
         assert close.value["after"]["type"] == "snapshot-window-close"
         # As Debezium 3.2.7 does: no lsn or txId, the close marker's sequence (its LSN second).
         sources = [r.value["source"] for r in reads]  # type: ignore[index]
-        assert {(s["lsn"], s["txId"], s["sequence"]) for s in sources} == {(None, None, close.value["source"]["sequence"])}
+        marker = close.value["source"]["sequence"]
+        assert {(s["lsn"], s["txId"], s["sequence"]) for s in sources} == {(None, None, marker)}
         assert close.value["source"]["sequence"].endswith(f'"{close.value["source"]["lsn"]}"]')
         (progress,) = connector.incremental_progress()
         assert (progress.signal_id, progress.collection, progress.rows_total, progress.rows_done, progress.error) \
