@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pipelines.model import DocType
 from rustok import demo
 from rustok.archive import (
-    ArchiveLayoutError, ArchiveReplayError, EmbeddedArchiveOptions, archive_embedded, replay_archive)
+    ArchiveLayoutError, ArchiveReplayError, EmbeddedArchiveOptions, archive_embedded, read_manifest, replay_archive)
 from rustok.archive.parts import ArchiveDirectory
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from tests.integration.archive.changes import (
@@ -108,7 +108,11 @@ def test_a_rebuild_until_a_moment_equals_the_live_read_model_at_that_moment(hist
 
 def test_a_rebuild_of_everything_equals_the_live_read_model_now_and_can_switch_to_it(history: History) -> None:
     url = history.database_url
-    report = replay_archive(url, history.archive, None, history.index_dir, switch=True)
+    seen: list[tuple[int, int]] = []
+    report = replay_archive(url, history.archive, None, history.index_dir, switch=True,
+                            progress=lambda done, total: seen.append((done, total)))
+    manifest = read_manifest(history.archive)
+    assert manifest is not None and seen[-1] == (report.events_read, manifest.events), "progress over the manifest"
     assert live_version(url, "product") == report.versions["product"] == 2
     assert live_documents(url) == history.at_end
     assert tantivy_documents(history.index_dir, "product", 2) == history.at_end["product"]
