@@ -250,6 +250,8 @@ class EmbeddedReplay:
         self.progress.step("handover")
         deadline = time.monotonic() + self.options.handover_timeout
         while not self._live_moved(manifest):
+            if not self._live_running():
+                return  # stopped meanwhile: it reads the aliases when it starts again
             if self.stop.is_set():
                 raise ReplayInterrupted("replay interrupted after the switch; run it again to finish")
             if time.monotonic() > deadline:

@@ -61,7 +61,8 @@ def copy_other_tenants(conn: psycopg.Connection[tuple[object, ...]], doc_type: D
     table = TABLES[doc_type]
     conn.execute(f"DELETE FROM {table} WHERE index_version = %s AND tenant_id <> %s", (target, tenant))
     columns = [str(r[0]) for r in conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped"
+        " AND attgenerated = ''"
         " AND attname <> 'index_version' ORDER BY attnum", (table,)).fetchall()]
     listed = ", ".join(columns)
     cur = conn.execute(f"INSERT INTO {table} (index_version, {listed}) SELECT %s, {listed} FROM {table}"

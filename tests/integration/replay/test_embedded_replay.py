@@ -4,11 +4,15 @@ real Tantivy indexes, beside a live embedded pipeline."""
 from __future__ import annotations
 
 import psycopg
+import pytest
+from typer.testing import CliRunner
 
 from pipelines.runtime.targets import load_targets
 from rustok import demo
+from rustok.cli import app
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.replay import EmbeddedReplay, ReplayOptions
+from rustok.settings import get_settings
 from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
 
 from .readmodel import snapshot, version_rows, wait_for, wal_position
@@ -59,7 +63,7 @@ def test_a_replay_builds_a_version_equal_to_the_live_one_and_the_live_pipeline_f
 
 
 def test_a_replay_scoped_to_one_document_type_leaves_the_other_version_alone(
-    live_options: PipelineOptions, replay_options: ReplayOptions
+    live_options: PipelineOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, index_dir = live_options.database_url, live_options.index_dir
     with EmbeddedPipeline(live_options):
@@ -68,7 +72,15 @@ def test_a_replay_scoped_to_one_document_type_leaves_the_other_version_alone(
     products_before = snapshot(url, index_dir, "product", product)
     content_before = snapshot(url, index_dir, "content", content)
 
-    EmbeddedReplay(ReplayOptions(**{**replay_options.__dict__, "doc_types": ("content",)})).run()
+    monkeypatch.setenv("RUSTOK_DATABASE_URL", url)
+    monkeypatch.setenv("RUSTOK_STATE_DIR", str(live_options.state_dir.parent))
+    get_settings.cache_clear()
+    try:  # through the command, with its progress bars
+        result = CliRunner().invoke(app, ["replay", "--doc-type", "content", "--grace", "0"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "documents written" in result.output and "catch-up" in result.output
 
     assert live_version(url, "product") == product
     assert live_version(url, "content") == content + 1
