@@ -92,7 +92,9 @@ class RunnerConfig:
     parallel_sinks: flush the sinks side by side (one thread each) instead of one by one.
     idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
     retry_interval: seconds between looks for dead letters queued for a retry.
-    recent_seconds: how long emitted documents are remembered for ``rewrite_recent``.
+    recent_seconds: how long emitted documents are remembered for ``rewrite_recent`` (a
+        replay's switch is followed within ``alias_check_interval`` plus a flush).
+    recent_max_batches: at most this many batches are remembered (bounds memory on a burst).
     """
 
     pipeline: str = "embedded"
@@ -103,7 +105,8 @@ class RunnerConfig:
     parallel_sinks: bool = True
     idle_checkpoint_interval: float = 0.05
     retry_interval: float = 2.0
-    recent_seconds: float = 120.0
+    recent_seconds: float = 30.0
+    recent_max_batches: int = 20_000
 
 
 class EmbeddedRunner:
@@ -336,7 +339,8 @@ class EmbeddedRunner:
         now = self._clock()
         commit = self._batch_commit if self._batch_commit is not None else self._applied
         self._recent.append((now, commit, documents))
-        while self._recent and now - self._recent[0][0] > self.config.recent_seconds:
+        while self._recent and (now - self._recent[0][0] > self.config.recent_seconds
+                                or len(self._recent) > self.config.recent_max_batches):
             _, forgotten, _ = self._recent.popleft()
             self._forgotten_through = max(self._forgotten_through, forgotten)
 

@@ -45,7 +45,7 @@ from pipelines.runtime.dead_letters import PostgresDeadLetters
 from pipelines.runtime.embedded import EmbeddedRunner, RunnerConfig
 from pipelines.runtime.metrics import PipelineMetrics
 from pipelines.runtime.projection import CoreProjection
-from pipelines.runtime.targets import load_targets
+from pipelines.runtime.targets import built_through, load_targets
 from pipelines.sinks.base import Sink
 from pipelines.sinks.postgres import PostgresSink, live_version
 from pipelines.sinks.tantivy_sink import TantivySink
@@ -106,6 +106,7 @@ class ReplayReport:
     documents_written: int = 0
     dead_letters: int = 0
     duration_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -127,6 +128,7 @@ class EmbeddedReplay:
         self._documents = 0
         self._snapshotting = False
         self._tantivy: dict[DocType, TantivySink] = {}
+        self._warnings: list[str] = []
 
     def run(self) -> ReplayReport:
         started = time.monotonic()
@@ -148,6 +150,7 @@ class EmbeddedReplay:
             manifest.replay_id, resumed, manifest.doc_types, manifest.tenant,
             {dt: [manifest.previous[dt], v] for dt, v in manifest.versions.items()},
             self._events, self._documents, self._dead_letters(manifest), round(time.monotonic() - started, 3),
+            self._warnings,
         )
 
     # -- phases --------------------------------------------------------------------------
@@ -246,12 +249,14 @@ class EmbeddedReplay:
     def _handover(self, manifest: Manifest) -> None:
         """Wait until the live pipeline writes the new versions (it then no longer holds the old ones)."""
         if not self._live_running():
+            self._check_missed_switch(manifest)
             return
         self.progress.step("handover")
         deadline = time.monotonic() + self.options.handover_timeout
         while not self._live_moved(manifest):
-            if not self._live_running():
-                return  # stopped meanwhile: it reads the aliases when it starts again
+            if not self._live_running():  # stopped meanwhile: it reads the aliases when it starts again
+                self._check_missed_switch(manifest)
+                return
             if self.stop.is_set():
                 raise ReplayInterrupted("replay interrupted after the switch; run it again to finish")
             if time.monotonic() > deadline:
@@ -299,6 +304,21 @@ class EmbeddedReplay:
             row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
                                (self.options.live_slot,)).fetchone()
         return bool(row and row[0])
+
+    def _check_missed_switch(self, manifest: Manifest) -> None:
+        """A live pipeline that stopped after the switch but before following it wrote
+        commits above the build position to the old version only: say so (a new replay repairs it)."""
+        url = self.options.database_url
+        targets = load_targets(url, self.options.live_pipeline)
+        built = built_through(url, manifest.versions)
+        behind = [dt for dt, v in manifest.versions.items()
+                  if (t := targets.get(dt)) is not None and t.index_version != v]
+        applied = _checkpoint(url, self.options.live_pipeline)
+        if behind and built and applied is not None and applied > min(built.values()):
+            warning = (f"pipeline {self.options.live_pipeline!r} stopped after the switch before following it; "
+                       f"its commits after {min(built.values())} are only in the old version: replay again")
+            log.warning(warning, extra={"doc_types": behind})
+            self._warnings.append(warning)
 
     def _live_moved(self, manifest: Manifest) -> bool:
         targets = load_targets(self.options.database_url, self.options.live_pipeline)
@@ -381,6 +401,13 @@ def _close(runner: EmbeddedRunner, connector: EmbeddedConnector, quiet: bool) ->
         log.warning("closing the replay's runner failed", exc_info=True)
     finally:
         connector.close()
+
+
+def _checkpoint(database_url: str, pipeline: str) -> int | None:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = %s",
+                           (pipeline,)).fetchone()
+    return None if row is None else int(str(row[0]))
 
 
 def _wipe(state: Path) -> None:
