@@ -262,7 +262,7 @@ class EmbeddedReplay:
             if time.monotonic() > deadline:
                 raise HandoverTimeout(f"pipeline {self.options.live_pipeline!r} did not move to"
                                       f" {manifest.versions} within {self.options.handover_timeout} s")
-            time.sleep(0.05)
+            time.sleep(0.2)
 
     def _cleanup(self, manifest: Manifest, directory: Path) -> Manifest:
         options = self.options

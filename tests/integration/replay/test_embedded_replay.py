@@ -3,6 +3,9 @@ real Tantivy indexes, beside a live embedded pipeline."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +14,7 @@ from pipelines.runtime.targets import load_targets
 from rustok import demo
 from rustok.cli import app
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from rustok.replay import EmbeddedReplay, ReplayOptions
+from rustok.replay import EmbeddedReplay, ReplayOptions, ReplayReport
 from rustok.settings import get_settings
 from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
 
@@ -87,3 +90,23 @@ def test_a_replay_scoped_to_one_document_type_leaves_the_other_version_alone(
     assert snapshot(url, index_dir, "product", product) == products_before
     assert snapshot(url, index_dir, "content", content + 1) == content_before
     assert not (index_dir / "product" / f"v{product + 1}").exists()
+
+
+def test_a_live_pipeline_that_stops_before_following_the_switch_is_reported_by_the_replay(
+    live_options: PipelineOptions, replay_options: ReplayOptions
+) -> None:
+    url = live_options.database_url
+    box: list[ReplayReport] = []
+    live = EmbeddedPipeline(replace(live_options, alias_check_interval=3600))  # never looks at the aliases
+    live.start()
+    try:
+        old = live_version(url, "product")
+        replay = threading.Thread(target=lambda: box.append(EmbeddedReplay(replay_options).run()))
+        replay.start()
+        wait_for(lambda: live_version(url, "product") == old + 1, timeout=60)
+        _rename_linen(url, "Written To The Old Version Only")
+        _caught_up(url)
+    finally:
+        live.stop()
+    replay.join(timeout=60)
+    assert box and len(box[0].warnings) == 1 and "replay again" in box[0].warnings[0]
