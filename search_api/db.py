@@ -8,7 +8,7 @@ autocommit: every statement is a read that sees the newest committed sink writes
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -55,11 +55,11 @@ class Database:
         finally:
             fairy.close()
 
-    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def fetch_all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         with self.connection() as conn:
             return conn.execute(sql.encode(), params).fetchall()
 
-    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    def fetch_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tuple[Any, ...] | None:
         with self.connection() as conn:
             return conn.execute(sql.encode(), params).fetchone()
 
