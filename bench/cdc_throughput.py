@@ -1,6 +1,6 @@
 """CDC benchmarks: embedded capture throughput, and commit → delivered latency beside Debezium.
 
-Usage: .venv/bin/python -m bench.cdc_throughput [--rows 200000] [--rate 500] [--seconds 10] [--no-debezium]
+Usage: .venv/bin/python -m bench.cdc_throughput [--rows 200000] [--rate 500] [--seconds 10] [--bulk-rows 50000] [--no-debezium]
 Writes bench/results/cdc_throughput.json.
 
 * Throughput: ``connectors.embedded.throughput.measure``: one bulk INSERT of ``rows``
@@ -11,6 +11,8 @@ Writes bench/results/cdc_throughput.json.
   moment the embedded connector delivered it (in-process consumer), and, in the same
   run on the same database, to the moment a Kafka consumer received Debezium's record
   (real Kafka Connect from the local runtime, ``poll`` with no wait of its own).
+* Bulk beside Debezium: then one INSERT of ``--bulk-rows`` rows; per system, rows/s from
+  its COMMIT to the last row's change delivered.
 The machine's load average is recorded before and after: it is shared.
 """
 
@@ -114,10 +116,32 @@ def _debezium_reader(bootstrap: str, topic: str, arrivals: dict[int, float], sto
         consumer.close()
 
 
+def _bulk(url: str, rows: int, first: int, embedded_at: dict[int, float],
+          debezium_at: dict[int, float] | None) -> dict[str, Any]:
+    """One INSERT of ``rows`` rows; per system, rows/s from its COMMIT to the last row's change
+    delivered (Debezium's: received by a Python Kafka consumer). One transaction is delivered
+    in order, so the last id arriving means every row has."""
+    if rows <= 0:
+        return {}
+    last = first + rows - 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO lat SELECT g, 'bulk' FROM generate_series(%s::bigint, %s::bigint) g", (first, last))
+        committed = time.perf_counter()
+    systems = {"embedded": embedded_at, **({"debezium": debezium_at} if debezium_at is not None else {})}
+    deadline = committed + 60 + rows / 1_000
+    while time.perf_counter() < deadline and any(last not in at for at in systems.values()):
+        time.sleep(0.1)
+    out: dict[str, Any] = {"rows": rows}
+    for name, at in systems.items():
+        out[f"{name}_rows_per_second"] = round(rows / (at[last] - committed)) if last in at else None
+    return out
+
+
 def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path,
-            shared_runtime: KafkaRuntime | None = None) -> dict[str, Any]:
+            shared_runtime: KafkaRuntime | None = None, bulk_rows: int = 0) -> dict[str, Any]:
     """Commit → delivered latency of the embedded connector and, ``with_debezium``, of Debezium in
-    the same run (on ``shared_runtime`` if given, left running; else on a runtime of its own)."""
+    the same run (on ``shared_runtime`` if given, left running; else on a runtime of its own); then,
+    with ``bulk_rows``, both systems' throughput on one bulk INSERT (``_bulk``)."""
     server = EmbeddedPostgres(workdir / "pg", preferred_port=55882)
     info = server.start()
     runtime: KafkaRuntime | None = None
@@ -153,6 +177,7 @@ def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path,
         while time.monotonic() < deadline and (len(arrivals.at) < len(committed)
                                                or (with_debezium and len(debezium_at) < len(committed))):
             time.sleep(0.2)
+        bulk = _bulk(url, bulk_rows, len(committed), arrivals.at, debezium_at if with_debezium else None)
         running.set()
         pump.join()
         connector.close()
@@ -165,6 +190,8 @@ def latency(rate: int, seconds: float, with_debezium: bool, workdir: Path,
             result["debezium"] = _percentiles([debezium_at[n] - t for n, t in committed.items() if n in debezium_at])
             result["debezium_p50_over_embedded_p50"] = round(result["debezium"]["p50_ms"] / result["embedded"]["p50_ms"], 1)
             result["debezium_p99_over_embedded_p99"] = round(result["debezium"]["p99_ms"] / result["embedded"]["p99_ms"], 1)
+        if bulk:
+            result["bulk"] = bulk
         if shared_runtime is not None:
             registration.delete(shared_runtime.connect_url)  # its database goes away with this call
         return result
@@ -180,12 +207,15 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--no-debezium", action="store_true")
+    parser.add_argument("--bulk-rows", type=int, default=50_000,
+                        help="then one bulk INSERT of this many rows, captured by both systems (0: skip)")
     args = parser.parse_args()
     report: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                           "load_average_before": os.getloadavg()}}
     report["throughput"] = measure(args.rows, 55881)
     with tempfile.TemporaryDirectory() as folder:
-        report["latency"] = latency(args.rate, args.seconds, not args.no_debezium, Path(folder))
+        report["latency"] = latency(args.rate, args.seconds, not args.no_debezium, Path(folder),
+                                    bulk_rows=args.bulk_rows)
     report["machine"]["load_average_after"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

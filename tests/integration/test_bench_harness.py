@@ -50,7 +50,11 @@ def test_write_and_capture_measure_real_traffic(harness: dict[str, dict[str, Any
     assert write["creations_per_second"] > 0 and write["errors"] == 0
     cdc = harness["cdc"]["results"]
     assert cdc["throughput"]["rows"] > 0 and cdc["throughput"]["stream_rows_per_second"] > 0
-    assert cdc["latency"]["embedded"]["count"] > 0 and _ordered(cdc["latency"]["embedded"])
+    embedded = cdc["latency"]["embedded"]
+    # Measured from the writer's COMMIT returning: the connector can deliver a row a fraction of
+    # a millisecond before that, so this latency may be slightly negative, never disordered.
+    assert embedded["count"] > 0 and embedded["p50_ms"] <= embedded["p90_ms"] <= embedded["p99_ms"]
+    assert cdc["latency"]["bulk"]["embedded_rows_per_second"] > 0
     assert "debezium" in harness["cdc"]["skipped"]  # no --kafka: said so, not silently absent
 
 
@@ -90,6 +94,8 @@ def test_the_kafka_scenarios_measure_debezium_and_faust_beside_the_embedded_path
     assert not (cdc["skipped"] or rebuild["skipped"] or fresh["skipped"])
     debezium = cdc["results"]["latency"]["debezium"]
     assert debezium["count"] > 0 and 0 <= debezium["p50_ms"] <= debezium["p99_ms"]
+    same_bulk = cdc["results"]["latency"]["bulk"]
+    assert same_bulk["embedded_rows_per_second"] > 0 and same_bulk["debezium_rows_per_second"] > 0
     faust = rebuild["results"]["faust"]
     assert faust["events_per_second"] > 0 and faust["worker_peak_rss_mb"] > 0
     faust_fresh = fresh["results"]["faust"]
