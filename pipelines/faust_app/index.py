@@ -4,12 +4,22 @@ The worker calls :meth:`IndexStage.process` in a thread (the sinks block on
 PostgreSQL and Tantivy) and acknowledges the batch only after it returned, so a
 crash replays at most the batches whose flush had not completed; the sinks' version
 guards make that replay invisible.
+
+Following the alias: :meth:`IndexStage.replace_sinks` swaps the sinks between batches
+when a replay switched a document type to a new version. The stage remembers what it
+wrote in the last ``recent_seconds`` and writes it into the new sinks: the commits above
+the replay's build position R that it wrote only to the old version while the replay
+finished. It rewrites every remembered emission, not only those versioned above R: an
+emission's version is the LSN of its newest change, which for a transaction that
+committed after R can lie below R; the sinks' version guards make the extra ones no-ops.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,14 +53,40 @@ class IndexStage:
     sinks: set up already; each batch is written to every sink, then every sink flushes.
     metrics: documents out at stage ``sink``, flush times, freshness (commit → flushed).
     pipeline: name written into dead letters.
+    recent_seconds: how long written emissions are remembered for :meth:`replace_sinks`.
     """
 
-    def __init__(self, sinks: Sequence[Sink], metrics: PipelineMetrics, pipeline: str) -> None:
+    def __init__(self, sinks: Sequence[Sink], metrics: PipelineMetrics, pipeline: str,
+                 recent_seconds: float = 30.0) -> None:
         self._sinks = list(sinks)
         self._metrics = metrics
         self._pipeline = pipeline
+        self._recent_seconds = recent_seconds
+        self._recent: deque[tuple[float, list[RootDocuments]]] = deque()
+        self._forgotten_version = 0  # the highest version among emissions no longer remembered
+        self._lock = threading.Lock()  # process() and replace_sinks() run on different threads
 
     def process(self, batch: Sequence[DocsRecord]) -> Indexed:
+        with self._lock:
+            return self._process(batch)
+
+    def replace_sinks(self, retired: Sequence[Sink], added: Sequence[Sink], rewrite_after: int | None) -> bool:
+        """Close ``retired``, then write every remembered emission into ``added`` (set up) and
+        use them from the next batch on. ``rewrite_after``: the new version's build position R
+        (None: nothing to rewrite). Returns False when an emission above R was already forgotten."""
+        with self._lock:
+            for sink in retired:
+                sink.close()
+            self._sinks = [s for s in self._sinks if all(s is not r for r in retired)]
+            if rewrite_after is not None:
+                remembered = [e for _, emissions in self._recent for e in emissions]
+                for sink in added:
+                    sink.write(remembered)
+                    sink.flush()
+            self._sinks += list(added)
+            return rewrite_after is None or self._forgotten_version <= rewrite_after
+
+    def _process(self, batch: Sequence[DocsRecord]) -> Indexed:
         out = Indexed()
         emissions: list[RootDocuments] = []
         for record in batch:
@@ -69,11 +105,21 @@ class IndexStage:
         out.documents = sum(len(e.documents) or 1 for e in emissions)
         self._metrics.count("sink", out.documents)
         self._observe_freshness(emissions)
+        self._remember(emissions)
         return out
 
     def close(self) -> None:
-        for sink in self._sinks:
-            sink.close()
+        with self._lock:
+            for sink in self._sinks:
+                sink.close()
+
+    def _remember(self, emissions: list[RootDocuments]) -> None:
+        now = time.monotonic()
+        if emissions:
+            self._recent.append((now, emissions))
+        while self._recent and now - self._recent[0][0] > self._recent_seconds:
+            _, forgotten = self._recent.popleft()
+            self._forgotten_version = max(self._forgotten_version, *(e.version for e in forgotten))
 
     def _observe_freshness(self, emissions: list[RootDocuments]) -> None:
         now = datetime.now(UTC)

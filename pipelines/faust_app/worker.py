@@ -5,7 +5,15 @@
   root's documents to ``<prefix>.docs.<doc_type>`` and bad events to ``<prefix>.dlq``;
 * ``index`` consumes the documents topics and writes the JSONB read tables and this
   node's Tantivy index;
-* ``checkpoint`` publishes the applied position (``pipelines.faust_app.checkpoint``).
+* ``checkpoint`` publishes the applied position (``pipelines.faust_app.checkpoint``);
+* ``follow`` keeps the index stage on the live index versions: at most every
+  ``ALIAS_CHECK_INTERVAL`` seconds it reads ``read_model_aliases``; when ``rustok replay``
+  switched a document type to a new version (built through R, ``rustok_index_builds``),
+  it closes that type's sinks, opens the new version's, re-writes its recent emissions
+  there (``IndexStage.replace_sinks``) and records the move in ``rustok_pipeline_targets``
+  under the pipeline's checkpoint name; the replay waits for that record before it
+  deletes the old version. The sinks always write the live alias's version (also on
+  start); ``index_version`` in the settings is only the version of a fresh read model.
 
 Acknowledgement. ``take_events`` acknowledges a batch's events when the agent asks
 for the next batch, and Faust commits acknowledged offsets after flushing its
@@ -24,17 +32,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 import faust
+import psycopg
 from faust.types import TP, EventT, StreamT
 from faust.streams import Stream
 from prometheus_client import generate_latest
 
 from pipelines.runtime.checkpoints import PostgresCheckpoints
+from pipelines.model import DocType
 from pipelines.runtime.metrics import PipelineMetrics
+from pipelines.runtime.targets import built_through, read_aliases, record_targets
 from pipelines.sinks.base import Sink
 from pipelines.sinks.errors import SinkBackpressure
 from pipelines.sinks.postgres import PostgresSink
@@ -57,6 +69,8 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 # (the "producer buffer full" warnings). A batch up to the request size makes sends
 # asynchronous again; each batch still waits for every ISR ack (acks=-1) in _drain.
 PRODUCER_BATCH_BYTES = 1_000_000
+ALIAS_CHECK_INTERVAL = 0.5
+RETARGET_TIMEOUT = 120.0
 
 
 def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.TopicT:
@@ -153,6 +167,10 @@ class FaustPipeline:
         self.docs_names = settings.docs_topics
         self.dlq_name = settings.dlq_topic
         self._index_stage: IndexStage | None = None
+        self._versions: dict[DocType, int] = {}
+        self._sinks: dict[DocType, list[Sink]] = {}
+        self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._stage_lock = threading.Lock()
         self._declared = False
 
     # -- stage 1 -------------------------------------------------------------------------
@@ -211,15 +229,73 @@ class FaustPipeline:
     # -- stage 2 -------------------------------------------------------------------------
 
     def index_stage(self) -> IndexStage:
-        if self._index_stage is None:
-            settings = self.settings
-            url = settings.database_url.get_secret_value()
-            sinks: list[Sink] = [PostgresSink(url, index_version=settings.index_version),
-                     TantivySink(settings.index_dir, index_version=settings.index_version)]
-            for sink in sinks:
-                sink.setup()
-            self._index_stage = IndexStage(sinks, self.metrics, settings.pipeline)
-        return self._index_stage
+        with self._stage_lock:  # the index agent's thread and the follow task's may ask first
+            if self._index_stage is None:
+                self._index_stage = self._new_index_stage()
+            return self._index_stage
+
+    def _new_index_stage(self) -> IndexStage:
+        url = self.settings.database_url.get_secret_value()
+        with psycopg.connect(url, autocommit=True) as conn:
+            aliases = read_aliases(conn)
+        self._versions = {dt: aliases.get(dt, self.settings.index_version) for dt in self.docs_names}
+        self._sinks = {dt: self._sinks_of(dt, v) for dt, v in self._versions.items()}
+        stage = IndexStage([s for sinks in self._sinks.values() for s in sinks], self.metrics,
+                           self.settings.pipeline)
+        record_targets(url, self.settings.pipeline, self._versions, self._applied_lsn(url))
+        return stage
+
+    def _sinks_of(self, doc_type: DocType, version: int) -> list[Sink]:
+        sinks: list[Sink] = [PostgresSink(self.settings.database_url.get_secret_value(), (doc_type,), version),
+                             TantivySink(self.settings.index_dir, (doc_type,), version)]
+        deadline = time.monotonic() + RETARGET_TIMEOUT
+        for sink in sinks:
+            while True:  # a replay may still hold the new version's Tantivy writer for a moment
+                try:
+                    sink.setup()
+                    break
+                except SinkBackpressure as exc:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(min(exc.retry_after, 0.1))
+        return sinks
+
+    def follow_alias(self) -> None:
+        """Move the index stage to the versions the aliases point at (blocking; call from a thread)."""
+        stage = self.index_stage()
+        url = self.settings.database_url.get_secret_value()
+        if self._alias_conn is None or self._alias_conn.closed:
+            self._alias_conn = psycopg.connect(url, autocommit=True)
+        aliases = read_aliases(self._alias_conn)
+        moved = {dt: v for dt, v in aliases.items() if dt in self._versions and v != self._versions[dt]}
+        if not moved:
+            return
+        built = built_through(url, moved)
+        added = {dt: self._sinks_of(dt, v) for dt, v in moved.items()}
+        through = min(built.values()) if len(built) == len(moved) else None
+        retired = [s for dt in moved for s in self._sinks[dt]]
+        if not stage.replace_sinks(retired, [s for sinks in added.values() for s in sinks], through):
+            log.error("emissions after the new version's build position were already forgotten: the new version"
+                      " may miss changes until their roots change again; replay again",
+                      extra={"versions": moved, "lsn": through})
+        self._sinks.update(added)
+        self._versions.update(moved)
+        record_targets(url, self.settings.pipeline, moved, self._applied_lsn(url))
+        log.info("alias moved: sinks retargeted", extra={"versions": moved, "built_through": built})
+
+    def _applied_lsn(self, url: str) -> int:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = %s",
+                               (self.settings.pipeline,)).fetchone()
+        return 0 if row is None else int(str(row[0]))
+
+    async def follow(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.follow_alias)
+            except Exception as exc:  # noqa: BLE001 — a half-done move leaves the sinks unknown: see module doc
+                _die("follow", exc)
+            await asyncio.sleep(ALIAS_CHECK_INTERVAL)
 
     async def index(self, events: Sequence[EventT[bytes]]) -> None:
         batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
@@ -285,6 +361,10 @@ def build_app(settings: FaustSettings) -> faust.App:
     @app.task  # type: ignore[untyped-decorator]
     async def checkpoint() -> None:
         await pipeline.checkpoints()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow() -> None:
+        await pipeline.follow()
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
