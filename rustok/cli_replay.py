@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.model import DocType
+from rustok.replay import ReplayOptions
 from rustok.settings import get_settings
 
 console = Console(stderr=True)
@@ -39,6 +40,17 @@ def replay(
     switch: Annotated[bool, typer.Option("--switch/--no-switch",
                                          help="With --from-archive: make the rebuilt versions live.")] = False,
     grace: Annotated[float, typer.Option("--grace", min=0, help="Seconds before old versions are deleted.")] = 2.0,
+    kafka: Annotated[bool, typer.Option("--kafka", help="Replay the Debezium topics of the Kafka runtime.")] = False,
+    bootstrap: Annotated[str, typer.Option("--bootstrap", help="With --kafka: the broker (HOST:PORT).")]
+    = "127.0.0.1:19092",
+    start: Annotated[str, typer.Option(
+        "--from", help="With --kafka: earliest, an ISO timestamp with zone, or topic:partition:offset,...")]
+    = "earliest",
+    on_top: Annotated[bool, typer.Option(
+        "--on-top", help="With --kafka --from T|offsets: rebuild only the roots changed since then, on top of"
+                         " a copy of the live version.")] = False,
+    faust_app: Annotated[str, typer.Option("--faust-app", help="With --kafka: the live Faust worker's app id.")]
+    = "rustok-pipelines",
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON, no progress bars.")] = False,
 ) -> None:
     """Rebuild the read model into new index versions and switch to them atomically."""
@@ -53,12 +65,32 @@ def replay(
         return
     if until is not None:
         raise typer.BadParameter("--until needs --from-archive (a snapshot replay rebuilds the present)")
+    if kafka:
+        from rustok.replay.kafka import KafkaReplayOptions
+
+        kafka_options = KafkaReplayOptions(
+            database_url=url, state_dir=settings.state_dir.resolve(), doc_types=doc_types, tenant=tenant,
+            topic_prefix=settings.topic_prefix, grace_seconds=grace, bootstrap=bootstrap, start=start, on_top=on_top,
+            live_group=faust_app, index_root=settings.state_dir.resolve() / "faust-index")
+        _run_replay(kafka_options, as_json)
+        return
+    if start != "earliest" or on_top:
+        raise typer.BadParameter("--from and --on-top need --kafka (an embedded replay starts from a snapshot)")
     _replay_embedded(url, state_dir, settings.topic_prefix, doc_types, tenant, grace, as_json)
 
 
 def _replay_embedded(url: str, state_dir: Path, topic_prefix: str, doc_types: tuple[DocType, ...],
                      tenant: str | None, grace: float, as_json: bool) -> None:
-    from rustok.replay import EmbeddedReplay, ReplayError, ReplayInterrupted, ReplayOptions, RichProgress, SilentProgress
+    from rustok.replay import ReplayOptions
+
+    _run_replay(ReplayOptions(database_url=url, state_dir=state_dir, doc_types=doc_types, tenant=tenant,
+                              topic_prefix=topic_prefix, grace_seconds=grace), as_json)
+
+
+def _run_replay(options: ReplayOptions, as_json: bool) -> None:
+    """Run an embedded or Kafka replay with progress bars (or silently for --json); Ctrl-C stops it."""
+    from rustok.replay import EmbeddedReplay, ReplayError, ReplayInterrupted, RichProgress, SilentProgress
+    from rustok.replay.kafka import KafkaReplay, KafkaReplayOptions
 
     stop = threading.Event()
 
@@ -66,10 +98,10 @@ def _replay_embedded(url: str, state_dir: Path, topic_prefix: str, doc_types: tu
         stop.set()
 
     previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-    options = ReplayOptions(database_url=url, state_dir=state_dir, doc_types=doc_types, tenant=tenant,
-                            topic_prefix=topic_prefix, grace_seconds=grace)
     try:
-        replay = EmbeddedReplay(options, SilentProgress() if as_json else RichProgress(console), stop)
+        progress = SilentProgress() if as_json else RichProgress(console)
+        replay = (KafkaReplay(options, progress, stop) if isinstance(options, KafkaReplayOptions)
+                  else EmbeddedReplay(options, progress, stop))
         report = replay.run()
     except ReplayInterrupted as exc:
         console.print(f"[yellow]{exc}[/yellow]")

@@ -66,6 +66,7 @@ from .versions import clear_versions, copy_other_tenants, switch_aliases
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class KafkaReplayOptions(ReplayOptions):
     on_top: required for a start other than ``earliest`` (see the module docstring).
     live_group: the Faust app id; when its consumer group has no members the worker is
         not running and the replay does not wait for it to follow the switch.
+    index_root: the Faust worker's Tantivy folder (its ``index_dir``); default
+        ``<state_dir>/index``.
     """
 
     bootstrap: str = "127.0.0.1:19092"
@@ -92,6 +95,11 @@ class KafkaReplayOptions(ReplayOptions):
     live_group: str | None = None
     live_pipeline: str = "faust"
     poll_ms: int = 200
+    index_root: Path | None = None
+
+    @property
+    def index_dir(self) -> Path:
+        return self.index_root if self.index_root is not None else self.state_dir / "index"
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,11 @@ class KafkaReplay(EmbeddedReplay):
                  stop: threading.Event | None = None) -> None:
         super().__init__(options, progress, stop)
         self.kafka = options
-        self._consumer = KafkaConsumer(bootstrap_servers=options.bootstrap, group_id=None,
-                                       enable_auto_commit=False, auto_offset_reset="earliest")
+        try:
+            self._consumer = KafkaConsumer(bootstrap_servers=options.bootstrap, group_id=None,
+                                           enable_auto_commit=False, auto_offset_reset="earliest")
+        except KafkaError as exc:
+            raise ReplayConfigError(f"no Kafka broker at {options.bootstrap}") from exc
         try:
             self._partitions = self._source_partitions()
             self._start = self._start_position(parse_start(options.start))
@@ -340,10 +351,11 @@ class KafkaReplay(EmbeddedReplay):
             return True  # unknown: wait for its move (up to the handover timeout)
         admin = KafkaAdminClient(bootstrap_servers=self.kafka.bootstrap)
         try:
-            described = admin.describe_consumer_groups([group])
+            described = admin.describe_groups([group])
         finally:
             admin.close()
-        return any(getattr(g, "members", None) for g in described)
+        found = described.get(group) if isinstance(described, dict) else None
+        return bool(found and found.get("members"))
 
     def _live_position(self) -> int:
         return _checkpoint(self.options.database_url, self.options.live_pipeline) or self._max_lsn

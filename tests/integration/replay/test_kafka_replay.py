@@ -1,0 +1,187 @@
+"""``rustok replay --kafka`` against a real broker, Debezium and a Faust worker (a subprocess).
+
+One database, connector and worker for the module; the tests run in file order and each
+leaves the worker streaming into whatever version is live.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from ulid import ULID
+
+from connectors.kafka_runtime import KafkaRuntime
+from contracts.topics import table_topic
+from migrations import runner
+from pipelines.model import DocType
+from pipelines.runtime.targets import load_targets
+from pipelines.sinks.postgres import live_version
+from rustok import demo
+from rustok.postgres import ServerInfo, drop_database, ensure_database
+from rustok.replay import ReplayConfigError, SilentProgress
+from rustok.replay.kafka import KafkaReplay, KafkaReplayOptions
+from tests.integration.faust.harness import (
+    Debezium, Worker, applied_lsn, create_source_topics, running, unique, wait_for, wal_position,
+)
+from tests.integration.replay.readmodel import checksum
+from tests.integration.runtime.readmodel import table_documents, tantivy_documents
+
+pytestmark = pytest.mark.kafka
+
+PIPELINE = "faust"
+DOC_TYPES: tuple[DocType, ...] = ("product", "content")
+
+
+@pytest.fixture(scope="module")
+def db_url(admin_url: str, pg_server: ServerInfo, migrated_template: str) -> Iterator[str]:
+    name = f"t_{str(ULID()).lower()}"
+    ensure_database(admin_url, name, template=migrated_template)
+    yield pg_server.url(name)
+    drop_database(admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def debezium(kafka_runtime: KafkaRuntime, db_url: str) -> Iterator[Debezium]:
+    engine = sa.create_engine(runner.sqlalchemy_url(db_url))
+    demo.seed_demo(engine)
+    engine.dispose()
+    prefix = unique("kreplay")
+    create_source_topics(kafka_runtime.bootstrap_servers, prefix)
+    connector = Debezium(kafka_runtime.connect_url, db_url, prefix, f"{prefix}_slot", f"{prefix}-connector")
+    connector.register()
+    yield connector
+    connector.delete()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kafka-replay")
+
+
+@pytest.fixture(scope="module")
+def worker(kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path) -> Iterator[Worker]:
+    faust = Worker(home / "worker", {
+        "broker": kafka_runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": db_url,
+        "index_dir": str(home / "index"), "app_id": unique("kreplay-app-"), "slot_name": debezium.slot,
+        "pipeline": PIPELINE,
+    })
+    with running(faust):
+        _settle(db_url, faust)
+        yield faust
+        assert faust.alive(), f"the worker died:\n{faust.log_tail()}"
+
+
+def _settle(db_url: str, faust: Worker) -> None:
+    """Wait until the worker's checkpoint covers every commit so far (call it right after a
+    commit of this database: WAL written by other databases never reaches its slot)."""
+    with psycopg.connect(db_url) as conn:
+        target = wal_position(conn)
+    wait_for(lambda: applied_lsn(db_url, PIPELINE) >= target or not faust.alive(), 120, "the worker caught up")
+    assert faust.alive(), faust.log_tail()
+
+
+def _options(kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker,
+             **changes: object) -> KafkaReplayOptions:
+    return KafkaReplayOptions(
+        database_url=db_url, state_dir=home / "replay", index_root=home / "index", topic_prefix=debezium.prefix,
+        bootstrap=kafka_runtime.bootstrap_servers, live_group=worker.settings["app_id"], grace_seconds=0.1,
+        handover_timeout=60, **changes)  # type: ignore[arg-type]
+
+
+def _versions(db_url: str) -> dict[str, int]:
+    return {dt: live_version(db_url, dt) for dt in DOC_TYPES}
+
+
+def _rename(db_url: str, handle: str, title: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE commerce_product_translations SET title = %s WHERE product_id = %s AND locale = 'en'",
+                     (title, demo.demo_id("product", handle)))
+
+
+def _title(db_url: str, handle: str) -> str | None:
+    key = (str(demo.TENANT_ID), "en", str(demo.demo_id("product", handle)))
+    doc = table_documents(db_url).get(key)
+    return None if doc is None else str(doc["title"])
+
+
+def test_a_replay_from_earliest_equals_the_live_version_and_the_worker_follows_it(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    before = _versions(db_url)
+    expected = {dt: checksum(db_url, dt, v) for dt, v in before.items()}
+    assert expected["product"][0] > 0 and expected["content"][0] > 0
+
+    report = KafkaReplay(_options(kafka_runtime, db_url, debezium, home, worker), SilentProgress()).run()
+
+    after = _versions(db_url)
+    assert after == {dt: v + 1 for dt, v in before.items()}
+    assert {dt: checksum(db_url, dt, v) for dt, v in after.items()} == expected
+    assert all(checksum(db_url, dt, v)[0] == 0 for dt, v in before.items()), "the old versions are dropped"
+    assert tantivy_documents(home / "index", "product", after["product"]) == table_documents(db_url)
+    assert report.events_read > 0 and report.documents_written >= expected["product"][0]
+    assert report.versions == {dt: [before[dt], after[dt]] for dt in DOC_TYPES}
+    targets = load_targets(db_url, PIPELINE)
+    assert {dt: t.index_version for dt, t in targets.items()} == after, "the worker recorded its move"
+
+    _rename(db_url, "travel-mug", "Mug After The Switch")
+    wait_for(lambda: _title(db_url, "travel-mug") == "Mug After The Switch", 30, "a later write in the new version")
+    key = (str(demo.TENANT_ID), "en", str(demo.demo_id("product", "travel-mug")))
+    wait_for(lambda: tantivy_documents(home / "index", "product", after["product"]).get(key, {}).get("title")
+             == "Mug After The Switch", 30, "the later write in the new Tantivy version")
+
+
+def test_a_replay_from_a_timestamp_is_refused_unless_on_top_of_the_live_version(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    with pytest.raises(ReplayConfigError, match="--on-top"):
+        KafkaReplay(_options(kafka_runtime, db_url, debezium, home, worker, start=datetime.now(UTC).isoformat()))
+
+
+def test_a_replay_on_top_from_a_timestamp_rebuilds_only_later_roots_and_ends_equal(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    since = datetime.now(UTC)
+    _rename(db_url, "travel-mug", "Mug Since The Timestamp")
+    _settle(db_url, worker)  # the rename is the last commit of this database
+    before = _versions(db_url)
+    expected = {dt: checksum(db_url, dt, v) for dt, v in before.items()}
+
+    report = KafkaReplay(_options(kafka_runtime, db_url, debezium, home, worker, start=since.isoformat(),
+                                  on_top=True), SilentProgress()).run()
+
+    after = _versions(db_url)
+    assert after == {dt: v + 1 for dt, v in before.items()}
+    assert {dt: checksum(db_url, dt, v) for dt, v in after.items()} == expected
+    assert tantivy_documents(home / "index", "product", after["product"]) == table_documents(db_url)
+    # The events before the timestamp only warmed the state: one root (its locales) was rebuilt.
+    assert 0 < report.documents_written <= len(demo.LOCALES)
+    assert _title(db_url, "travel-mug") == "Mug Since The Timestamp"
+
+
+@pytest.mark.parametrize("spec, error", [
+    ("{topic}:7:0", "not a partition"),
+    ("{prefix}.public.no_such_table:0:0", "not a partition"),
+    ("{topic}:0:999999999", "outside"),
+    ("{topic}:zero:0", "bad offset"),
+    ("yesterday", "--from must be"),
+])
+def test_bad_offsets_are_refused_and_nothing_is_written(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker, spec: str, error: str
+) -> None:
+    before = _versions(db_url)
+    topic = table_topic("commerce_products", prefix=debezium.prefix)
+    state_dir = home / f"refused-{unique('')}"
+    options = _options(kafka_runtime, db_url, debezium, home, worker, on_top=True,
+                       start=spec.format(topic=topic, prefix=debezium.prefix))
+    options = KafkaReplayOptions(**{**options.__dict__, "state_dir": state_dir})
+    with pytest.raises(ReplayConfigError, match=error):
+        KafkaReplay(options, SilentProgress(), threading.Event()).run()
+    assert _versions(db_url) == before
+    assert not state_dir.exists()
+    assert all(checksum(db_url, dt, v + 1)[0] == 0 for dt, v in before.items())
