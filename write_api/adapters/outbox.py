@@ -14,12 +14,12 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from contracts.ids import new_id
-from write_api.adapters.tables import table_of
+from write_api.adapters.bulk import send_inserts
+from write_api.adapters.tables import driver_connection, table_of
 from write_api.models.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
 _TABLE = table_of(OutboxEvent)
-_INSERT = sa.insert(_TABLE)
 
 
 class OutboxWriter:
@@ -43,4 +43,4 @@ class OutboxWriter:
         """Insert the buffered rows (the unit of work calls this just before COMMIT)."""
         if self._pending:
             rows, self._pending = self._pending, []
-            self._conn.execute(_INSERT, rows)
+            send_inserts(driver_connection(self._conn), _TABLE, rows)

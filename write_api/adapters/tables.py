@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from contracts.ids import new_id
+from write_api.adapters.bulk import send_inserts
 from write_api.adapters.constraints import translate
 from write_api.errors import NotFound, PreconditionFailed
 
@@ -94,10 +95,12 @@ class TenantTables:
         return stamped
 
     def flush_later(self) -> None:
-        """Send the rows held by ``insert_later``, in the order they were added."""
+        """Send the rows held by ``insert_later``, in the order they were added (inside the
+        commit's pipeline: violations surface when it syncs)."""
         pending, self._pending = self._pending, []
+        driver = driver_connection(self.conn)
         for table, rows in pending:
-            self.execute(sa.insert(table), rows)
+            send_inserts(driver, table, rows)
 
     def insert_returning(self, table: sa.Table, row: Row) -> Row:
         """Insert one row, returning every column and its version."""
