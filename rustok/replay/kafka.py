@@ -74,7 +74,6 @@ Partition = tuple[str, int]
 # No tenant has the nil id, so "every tenant but nil" is every tenant: the copy helpers
 # of a tenant-scoped replay copy a whole version with it.
 _NO_TENANT = "00000000-0000-0000-0000-000000000000"
-POLL_RECORDS = 2000
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,8 @@ class KafkaReplayOptions(ReplayOptions):
     on_top: required for a start other than ``earliest`` (see the module docstring).
     live_group: the Faust app id; when its consumer group has no members the worker is
         not running and the replay does not wait for it to follow the switch.
+    poll_ms, poll_records: one poll's wait and size; each polled batch is durable (sinks
+        flushed, state and offsets committed) before the next.
     index_root: the Faust worker's Tantivy folder (its ``index_dir``); default
         ``<state_dir>/index``.
     """
@@ -95,6 +96,7 @@ class KafkaReplayOptions(ReplayOptions):
     live_group: str | None = None
     live_pipeline: str = "faust"
     poll_ms: int = 200
+    poll_records: int = 2000
     index_root: Path | None = None
 
     @property
@@ -253,7 +255,7 @@ class KafkaReplay(EmbeddedReplay):
                 break
             if self.stop.is_set():
                 raise ReplayInterrupted("replay interrupted; run it again to resume")
-            polled = consumer.poll(timeout_ms=self.kafka.poll_ms, max_records=POLL_RECORDS)
+            polled = consumer.poll(timeout_ms=self.kafka.poll_ms, max_records=self.kafka.poll_records)
             records = [m for batch in polled.values() for m in batch if m.offset < ends[(m.topic, m.partition)]]
             for tp in polled:  # a fetch may run past the end: come back to it
                 if consumer.position(tp) > ends[(tp.topic, tp.partition)]:

@@ -7,6 +7,7 @@ leaves the worker streaming into whatever version is live.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +25,17 @@ from pipelines.runtime.targets import load_targets
 from pipelines.sinks.postgres import live_version
 from rustok import demo
 from rustok.postgres import ServerInfo, drop_database, ensure_database
-from rustok.replay import ReplayConfigError, SilentProgress
+from rustok.replay import ReplayConfigError, ReplayInterrupted, SilentProgress
 from rustok.replay.kafka import KafkaReplay, KafkaReplayOptions
 from tests.integration.faust.harness import (
     Debezium, Worker, applied_lsn, create_source_topics, running, unique, wait_for, wal_position,
 )
 from tests.integration.replay.readmodel import checksum
 from tests.integration.runtime.readmodel import table_documents, tantivy_documents
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
+    from kafka import KafkaConsumer, TopicPartition
 
 pytestmark = pytest.mark.kafka
 
@@ -134,6 +139,50 @@ def test_a_replay_from_earliest_equals_the_live_version_and_the_worker_follows_i
     key = (str(demo.TENANT_ID), "en", str(demo.demo_id("product", "travel-mug")))
     wait_for(lambda: tantivy_documents(home / "index", "product", after["product"]).get(key, {}).get("title")
              == "Mug After The Switch", 30, "the later write in the new Tantivy version")
+
+
+class _StopAfterFirstBatch(SilentProgress):
+    """Asks the replay to stop once it made some progress (as Ctrl-C in the CLI does)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def update(self, completed: float, total: float | None = None) -> None:
+        super().update(completed, total)
+        if completed > 0:
+            self._stop.set()
+
+
+def _records_in_table_topics(bootstrap: str, prefix: str) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(t, 0) for t in consumer.topics() if t.startswith(f"{prefix}.public.")]
+        ends, starts = consumer.end_offsets(tps), consumer.beginning_offsets(tps)
+        return sum(ends[tp] - starts[tp] for tp in tps)
+    finally:
+        consumer.close()
+
+
+def test_an_interrupted_replay_resumes_where_it_stopped_and_ends_equal(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    before = _versions(db_url)
+    expected = {dt: checksum(db_url, dt, v) for dt, v in before.items()}
+    options = _options(kafka_runtime, db_url, debezium, home, worker, poll_records=50)
+    stop = threading.Event()
+    with pytest.raises(ReplayInterrupted):
+        KafkaReplay(options, _StopAfterFirstBatch(stop), stop).run()
+    assert _versions(db_url) == before, "nothing switched"
+
+    report = KafkaReplay(options, SilentProgress()).run()
+
+    assert report.resumed
+    total = _records_in_table_topics(kafka_runtime.bootstrap_servers, debezium.prefix)
+    assert 0 < report.events_read <= total - 50, "the second run started after the first run's batch"
+    after = _versions(db_url)
+    assert after == {dt: v + 1 for dt, v in before.items()}
+    assert {dt: checksum(db_url, dt, v) for dt, v in after.items()} == expected
 
 
 def test_a_replay_from_a_timestamp_is_refused_unless_on_top_of_the_live_version(
