@@ -30,11 +30,20 @@ class Claims:
     expires_at: datetime
 
 
+_VERIFIED_CACHE = 10_000
+
+
 class TokenCodec:
+    """Issues and verifies tokens. Verified access tokens are remembered (by their exact
+    text, so the signature check is the same one) until they expire: a client sends the
+    same token with every request, and verifying it is a good part of a request's CPU.
+    Expiry is still checked on every use; revocation is the session check's business."""
+
     def __init__(self, secret: str, access_seconds: int, refresh_seconds: int) -> None:
         self._secret = secret
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
+        self._verified: dict[tuple[str, TokenType], Claims] = {}
 
     def issue(self, kind: TokenType, tenant_id: UUID, user_id: UUID, session_id: UUID) -> tuple[str, datetime]:
         now = datetime.now(UTC)
@@ -46,6 +55,20 @@ class TokenCodec:
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM), expires
 
     def decode(self, token: str, kind: TokenType) -> Claims:
+        if kind != "access":  # refresh tokens are used once: nothing to remember
+            return self._verify(token, kind)
+        claims = self._verified.get((token, kind))
+        if claims is None:
+            claims = self._verify(token, kind)
+            if len(self._verified) >= _VERIFIED_CACHE:
+                self._verified.clear()
+            self._verified[(token, kind)] = claims
+        if claims.expires_at <= datetime.now(UTC):
+            self._verified.pop((token, kind), None)
+            raise Unauthenticated("the token has expired")
+        return claims
+
+    def _verify(self, token: str, kind: TokenType) -> Claims:
         try:
             payload = jwt.decode(token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "tid", "sid"]})
             if payload.get("typ") != kind:
