@@ -39,6 +39,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +185,8 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             # The writer in its own process, as the write API would be.
             committed, write_seconds = pool.submit(write_steadily, url, products, rate, duration).result()
             last = {i % products: i for i in range(len(committed))}
-            wait_for(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60,
-                     "the last write of every product visible", interval=0.2)
+            # A pipeline that cannot keep up is a finding: report what became visible, do not fail.
+            caught_up = _settles(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60)
         assert worker.alive(), worker.log_tail()
         metrics = worker.metrics()
     finally:
@@ -204,11 +205,8 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         "rebuild": rebuild,
         "writes": len(committed), "achieved_writes_per_second": round(len(committed) / write_seconds, 1),
         "observed": len(latencies), "never_visible": len(committed) - len(latencies),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
-        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "max_ms": round(max(latencies) * 1000, 1),
-        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1),
+        "caught_up_within_60s": caught_up,
+        **_latency_summary(latencies),
         "stages": {**_split(committed, stamps),
                    "index": {"samples": len(index_stage), "p50_ms": round(percentile(index_stage, 0.5) * 1000, 1),
                              "p99_ms": round(percentile(index_stage, 0.99) * 1000, 1)} if index_stage else None},
@@ -218,6 +216,24 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
                                                "rustok_pipeline_flush_seconds_sum", "rustok_pipeline_flush_seconds_count"))],
         "load_average_before": load_before, "load_average_after": load_average(),
     }
+
+
+def _settles(condition: Callable[[], bool], timeout: float) -> bool:
+    try:
+        wait_for(condition, timeout, "", interval=0.2)
+        return True
+    except AssertionError:
+        return False
+
+
+def _latency_summary(latencies: list[float]) -> dict[str, float | None]:
+    if not latencies:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None, "mean_ms": None}
+    return {"p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+            "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+            "max_ms": round(max(latencies) * 1000, 1),
+            "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1)}
 
 
 def _counts(url: str) -> tuple[int, int]:
