@@ -352,9 +352,13 @@ class KafkaReplay(EmbeddedReplay):
         if group is None:
             return True  # unknown: wait for its move (up to the handover timeout)
         admin = KafkaAdminClient(bootstrap_servers=self.kafka.bootstrap)
+        quiet = logging.getLogger("kafka.admin")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # it warns on every call that Faust's member metadata is not its own format
         try:
             described = admin.describe_groups([group])
         finally:
+            quiet.setLevel(level)
             admin.close()
         found = described.get(group) if isinstance(described, dict) else None
         return bool(found and found.get("members"))

@@ -7,6 +7,7 @@ leaves the worker streaming into whatever version is live.
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -183,6 +184,61 @@ def test_an_interrupted_replay_resumes_where_it_stopped_and_ends_equal(
     after = _versions(db_url)
     assert after == {dt: v + 1 for dt, v in before.items()}
     assert {dt: checksum(db_url, dt, v) for dt, v in after.items()} == expected
+
+
+def _write_until_after_the_switch(db_url: str, version_before: int, done: threading.Event) -> None:
+    """Rename one (product, locale) after another until shortly after the alias moved, then stop,
+    so the last renames fall between the build position and the worker's move and nothing
+    overwrites them later."""
+    keys = [(handle, locale) for handle in demo.PRODUCTS for locale in demo.LOCALES]
+    switched: float | None = None
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for i in range(100_000):
+            if done.is_set() or (switched is not None and time.monotonic() - switched > 0.3):
+                return
+            handle, locale = keys[i % len(keys)]
+            conn.execute("UPDATE commerce_product_translations SET title = %s WHERE product_id = %s AND locale = %s",
+                         (f"{handle} #{i}", demo.demo_id("product", handle), locale))
+            row = conn.execute("SELECT live_version FROM read_model_aliases WHERE doc_type = 'product'").fetchone()
+            if switched is None and row is not None and row[0] != version_before:
+                switched = time.monotonic()
+            time.sleep(0.02)
+
+
+def _titles_in_write_model(db_url: str) -> dict[tuple[str, str], str]:
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT product_id::text, locale, title FROM commerce_product_translations"
+                            " WHERE tenant_id = %s", (demo.TENANT_ID,)).fetchall()
+    return {(str(p), str(loc)): str(t) for p, loc, t in rows}
+
+
+def test_writes_around_the_switch_reach_the_new_version_through_the_workers_rewrite(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    before = _versions(db_url)
+    done = threading.Event()
+    writer = threading.Thread(target=_write_until_after_the_switch, args=(db_url, before["product"], done))
+    writer.start()
+    try:
+        KafkaReplay(_options(kafka_runtime, db_url, debezium, home, worker), SilentProgress()).run()
+        writer.join(30)
+    finally:
+        done.set()
+        writer.join()
+    _rename(db_url, "travel-mug", "Mug After The Writer")
+    _settle(db_url, worker)
+
+    new = _versions(db_url)["product"]
+    assert new == before["product"] + 1
+    expected = _titles_in_write_model(db_url)
+    tenant = str(demo.TENANT_ID)
+    in_rows = {(i, loc): str(doc["title"]) for (t, loc, i), doc in table_documents(db_url).items() if t == tenant}
+    in_tantivy = {(i, loc): str(doc["title"])
+                  for (t, loc, i), doc in tantivy_documents(home / "index", "product", new).items() if t == tenant}
+    assert in_rows and in_tantivy == in_rows
+    translated = {key: title for key, title in in_rows.items() if key in expected}  # not a locale fallback
+    assert len(translated) >= len(demo.PRODUCTS)
+    assert translated == {key: expected[key] for key in translated}
 
 
 def test_a_replay_from_a_timestamp_is_refused_unless_on_top_of_the_live_version(
