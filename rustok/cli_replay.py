@@ -1,8 +1,10 @@
 """`rustok replay` and `rustok lag` (issue 8).
 
 ``replay`` rebuilds read-model versions beside the live ones from a fresh snapshot of
-the database (or, with ``--from-archive``, from the change archive) and switches the
-aliases once the new versions caught up; Ctrl-C stops it and the same command resumes.
+the database (with ``--kafka``, from Debezium's topics: ``--from earliest``, or a
+timestamp / ``topic:partition:offset,...`` with ``--on-top``, see ``rustok.replay.kafka``;
+with ``--from-archive``, from the change archive) and switches the aliases once the new
+versions caught up; Ctrl-C stops it and the same command resumes.
 ``lag`` shows every stage's distance from the source and the dead letters waiting.
 """
 
@@ -13,7 +15,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -21,8 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.model import DocType
-from rustok.replay import ReplayOptions
 from rustok.settings import get_settings
+
+if TYPE_CHECKING:
+    from rustok.replay import ReplayOptions
 
 console = Console(stderr=True)
 out = Console()
@@ -51,6 +55,9 @@ def replay(
                          " a copy of the live version.")] = False,
     faust_app: Annotated[str, typer.Option("--faust-app", help="With --kafka: the live Faust worker's app id.")]
     = "rustok-pipelines",
+    faust_index: Annotated[Path | None, typer.Option(
+        "--faust-index", file_okay=False, help="With --kafka: the Faust worker's Tantivy folder"
+                                               " (default <state dir>/faust-index).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON, no progress bars.")] = False,
 ) -> None:
     """Rebuild the read model into new index versions and switch to them atomically."""
@@ -71,7 +78,7 @@ def replay(
         kafka_options = KafkaReplayOptions(
             database_url=url, state_dir=settings.state_dir.resolve(), doc_types=doc_types, tenant=tenant,
             topic_prefix=settings.topic_prefix, grace_seconds=grace, bootstrap=bootstrap, start=start, on_top=on_top,
-            live_group=faust_app, index_root=settings.state_dir.resolve() / "faust-index")
+            live_group=faust_app, index_root=faust_index or settings.state_dir.resolve() / "faust-index")
         _run_replay(kafka_options, as_json)
         return
     if start != "earliest" or on_top:

@@ -2,6 +2,8 @@
 
 Public API: :class:`EmbeddedReplay` (``run() -> ReplayReport``), :class:`ReplayOptions`,
 :func:`read_lag` (``rustok lag``); errors under :class:`ReplayError` (tree in ``errors``).
+The Kafka runtime's replay is :class:`rustok.replay.kafka.KafkaReplay` (imported from
+there, so the embedded commands do not load the Kafka client).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ leaves the worker streaming into whatever version is live.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import warnings
@@ -16,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 from ulid import ULID
 
 from connectors.kafka_runtime import KafkaRuntime
@@ -25,9 +27,11 @@ from pipelines.model import DocType
 from pipelines.runtime.targets import load_targets
 from pipelines.sinks.postgres import live_version
 from rustok import demo
+from rustok.cli import app
 from rustok.postgres import ServerInfo, drop_database, ensure_database
 from rustok.replay import ReplayConfigError, ReplayInterrupted, SilentProgress
 from rustok.replay.kafka import KafkaReplay, KafkaReplayOptions
+from rustok.settings import get_settings
 from tests.integration.faust.harness import (
     Debezium, Worker, applied_lsn, create_source_topics, running, unique, wait_for, wal_position,
 )
@@ -290,3 +294,29 @@ def test_bad_offsets_are_refused_and_nothing_is_written(
     assert _versions(db_url) == before
     assert not state_dir.exists()
     assert all(checksum(db_url, dt, v + 1)[0] == 0 for dt, v in before.items())
+
+
+def test_the_command_replays_from_kafka_and_refuses_a_bad_offset_with_a_clear_message(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUSTOK_DATABASE_URL", db_url)
+    monkeypatch.setenv("RUSTOK_STATE_DIR", str(home / "cli"))
+    monkeypatch.setenv("RUSTOK_TOPIC_PREFIX", debezium.prefix)
+    before = _versions(db_url)
+    common = ["replay", "--kafka", "--bootstrap", kafka_runtime.bootstrap_servers, "--faust-app",
+              worker.settings["app_id"], "--faust-index", str(home / "index"), "--grace", "0", "--json"]
+    topic = table_topic("commerce_products", prefix=debezium.prefix)
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(app, [*common, "--from", f"{topic}:0:999999999", "--on-top"])
+        assert refused.exit_code == 1 and "outside" in refused.output
+        assert _versions(db_url) == before
+        done = CliRunner().invoke(app, [*common, "--from", "earliest"])
+    finally:
+        get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout[done.stdout.index("{"):])
+    assert report["versions"]["product"] == [before["product"], before["product"] + 1]
+    assert report["events_read"] > 0 and report["dead_letters"] == 0
+    assert _versions(db_url) == {dt: v + 1 for dt, v in before.items()}
