@@ -270,6 +270,14 @@ class FaustPipeline:
         moved = {dt: v for dt, v in aliases.items() if dt in self._versions and v != self._versions[dt]}
         if not moved:
             return
+        try:
+            self._move(stage, moved, url)
+        except psycopg.OperationalError as exc:
+            # Mid-move the sinks are in an unknown state: the worker ends, and on restart it opens the
+            # live versions and records them (``_new_index_stage``), which ends the replay's wait.
+            raise RuntimeError(f"moving the index stage to {moved} failed") from exc
+
+    def _move(self, stage: IndexStage, moved: dict[DocType, int], url: str) -> None:
         built = built_through(url, moved)
         added = {dt: self._sinks_of(dt, v) for dt, v in moved.items()}
         through = min(built.values()) if len(built) == len(moved) else None
@@ -293,6 +301,11 @@ class FaustPipeline:
         while True:
             try:
                 await asyncio.to_thread(self.follow_alias)
+            except psycopg.OperationalError:
+                # Reading the aliases failed: nothing moved, so the next round simply tries again.
+                log.warning("could not read the read-model aliases; retrying", exc_info=True)
+                if self._alias_conn is not None:
+                    self._alias_conn.close()
             except Exception as exc:  # noqa: BLE001 — a half-done move leaves the sinks unknown: see module doc
                 _die("follow", exc)
             await asyncio.sleep(ALIAS_CHECK_INTERVAL)

@@ -363,9 +363,6 @@ class KafkaReplay(EmbeddedReplay):
         found = described.get(group) if isinstance(described, dict) else None
         return bool(found and found.get("members"))
 
-    def _live_position(self) -> int:
-        return _checkpoint(self.options.database_url, self.options.live_pipeline) or self._max_lsn
-
 
 def _mark(kind: str, tp: Partition) -> str:
     return f"{kind}:{tp[0]}:{tp[1]}"

@@ -296,6 +296,24 @@ def test_bad_offsets_are_refused_and_nothing_is_written(
     assert all(checksum(db_url, dt, v + 1)[0] == 0 for dt, v in before.items())
 
 
+def test_a_replay_scoped_to_one_tenant_and_doc_type_switches_only_that_doc_type(
+    kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker
+) -> None:
+    before = _versions(db_url)
+    expected = checksum(db_url, "product", before["product"])
+    content = checksum(db_url, "content", before["content"])
+
+    report = KafkaReplay(_options(kafka_runtime, db_url, debezium, home, worker, doc_types=("product",),
+                                  tenant=str(demo.TENANT_ID)), SilentProgress()).run()
+
+    after = _versions(db_url)
+    assert after == {"product": before["product"] + 1, "content": before["content"]}
+    assert checksum(db_url, "product", after["product"]) == expected
+    assert checksum(db_url, "content", after["content"]) == content
+    assert report.tenant == str(demo.TENANT_ID) and report.doc_types == ("product",)
+    assert load_targets(db_url, PIPELINE)["product"].index_version == after["product"]
+
+
 def test_the_command_replays_from_kafka_and_refuses_a_bad_offset_with_a_clear_message(
     kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: Path, worker: Worker,
     monkeypatch: pytest.MonkeyPatch
