@@ -12,8 +12,9 @@
   it closes that type's sinks, opens the new version's, re-writes its recent emissions
   there (``IndexStage.replace_sinks``) and records the move in ``rustok_pipeline_targets``
   under the pipeline's checkpoint name; the replay waits for that record before it
-  deletes the old version. The sinks always write the live alias's version (also on
-  start); ``index_version`` in the settings is only the version of a fresh read model.
+  deletes the old version. On start the sinks write the live version, or
+  ``index_version`` from the settings when that is higher (a rebuild beside the live
+  version, which keeps building it: only a move of the alias is followed).
 
 Acknowledgement. ``take_events`` acknowledges a batch's events when the agent asks
 for the next batch, and Faust commits acknowledged offsets after flushing its
@@ -168,6 +169,7 @@ class FaustPipeline:
         self.dlq_name = settings.dlq_topic
         self._index_stage: IndexStage | None = None
         self._versions: dict[DocType, int] = {}
+        self._aliases_seen: dict[DocType, int] = {}
         self._sinks: dict[DocType, list[Sink]] = {}
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
@@ -238,7 +240,10 @@ class FaustPipeline:
         url = self.settings.database_url.get_secret_value()
         with psycopg.connect(url, autocommit=True) as conn:
             aliases = read_aliases(conn)
-        self._versions = {dt: aliases.get(dt, self.settings.index_version) for dt in self.docs_names}
+        # A worker configured for a version above the live one builds it (a rebuild beside the live
+        # version); otherwise it writes the live one, which a replay may have moved while it was down.
+        self._versions = {dt: max(aliases.get(dt, 0), self.settings.index_version) for dt in self.docs_names}
+        self._aliases_seen = aliases
         self._sinks = {dt: self._sinks_of(dt, v) for dt, v in self._versions.items()}
         stage = IndexStage([s for sinks in self._sinks.values() for s in sinks], self.metrics,
                            self.settings.pipeline)
@@ -267,7 +272,10 @@ class FaustPipeline:
         if self._alias_conn is None or self._alias_conn.closed:
             self._alias_conn = psycopg.connect(url, autocommit=True)
         aliases = read_aliases(self._alias_conn)
-        moved = {dt: v for dt, v in aliases.items() if dt in self._versions and v != self._versions[dt]}
+        # Only a move of the alias is followed, so a rebuild worker stays on the version it builds.
+        moved = {dt: v for dt, v in aliases.items()
+                 if dt in self._versions and v != self._aliases_seen.get(dt) and v != self._versions[dt]}
+        self._aliases_seen = aliases
         if not moved:
             return
         try:
