@@ -7,8 +7,8 @@ the live pipeline records here, per document type, the version it writes and
 ``since_lsn``: every commit above it goes to that version, every commit at or below
 it went to the previous one.
 
-The table is created by this module, idempotently, rather than by a migration: it is
-runtime bookkeeping of the pipelines, not part of the read model's contract.
+Both tables (``rustok_pipeline_targets`` and ``rustok_index_builds``, what a replay
+built each version through) come from migration 0010.
 """
 
 from __future__ import annotations
@@ -18,17 +18,6 @@ from dataclasses import dataclass
 import psycopg
 
 from pipelines.model import DocType
-
-_CREATE = """
-CREATE TABLE IF NOT EXISTS rustok_pipeline_targets (
-    pipeline text NOT NULL,
-    doc_type text NOT NULL,
-    index_version integer NOT NULL,
-    since_lsn bigint NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (pipeline, doc_type)
-)
-"""
 
 _UPSERT = """
 INSERT INTO rustok_pipeline_targets AS t (pipeline, doc_type, index_version, since_lsn)
@@ -45,26 +34,16 @@ class Target:
     since_lsn: int
 
 
-def _ensure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
-    # Two processes creating it at once may race on the catalog; the loser's error is harmless.
-    try:
-        conn.execute(_CREATE)
-    except psycopg.errors.UniqueViolation:
-        conn.rollback()
-
-
 def record_targets(database_url: str, pipeline: str, versions: dict[DocType, int], since_lsn: int) -> None:
     """Record that ``pipeline`` writes ``versions`` for commits above ``since_lsn``
     (a doc type whose version did not change keeps its earlier ``since_lsn``)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        _ensure(conn)
         for doc_type, version in versions.items():
             conn.execute(_UPSERT, (pipeline, doc_type, version, since_lsn))
 
 
 def load_targets(database_url: str, pipeline: str) -> dict[DocType, Target]:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        _ensure(conn)
         rows = conn.execute("SELECT doc_type, index_version, since_lsn FROM rustok_pipeline_targets"
                             " WHERE pipeline = %s", (pipeline,)).fetchall()
     out: dict[DocType, Target] = {}
@@ -81,26 +60,9 @@ def read_aliases(conn: psycopg.Connection[tuple[object, ...]]) -> dict[DocType, 
             if doc_type in ("product", "content") and isinstance(version, int)}
 
 
-_CREATE_BUILDS = """
-CREATE TABLE IF NOT EXISTS rustok_index_builds (
-    doc_type text NOT NULL,
-    index_version integer NOT NULL,
-    built_through_lsn bigint NOT NULL,
-    built_by text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (doc_type, index_version)
-)
-"""
-
-
 def record_build(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType, version: int, built_through: int,
                  built_by: str) -> None:
     """Inside the switch's transaction: ``version`` holds every commit at or below ``built_through``."""
-    try:
-        with conn.transaction():
-            conn.execute(_CREATE_BUILDS)
-    except psycopg.errors.UniqueViolation:
-        pass  # created concurrently
     conn.execute(
         "INSERT INTO rustok_index_builds (doc_type, index_version, built_through_lsn, built_by) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (doc_type, index_version) DO UPDATE SET built_through_lsn = excluded.built_through_lsn,"
@@ -110,7 +72,6 @@ def record_build(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType
 def built_through(database_url: str, versions: dict[DocType, int]) -> dict[DocType, int]:
     """For each (doc type, version) a replay built, the position it was built through."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(_CREATE_BUILDS)
         out: dict[DocType, int] = {}
         for doc_type, version in versions.items():
             row = conn.execute("SELECT built_through_lsn FROM rustok_index_builds WHERE doc_type = %s"
