@@ -12,13 +12,20 @@ Stages:
 * ``kafka`` (only with a bootstrap server): per consumer group and topic, the end
   offsets against the group's committed offsets, in events.
 
-The embedded stages do not count events: counting what a slot holds means decoding
-it (``pg_logical_slot_peek_changes`` holds the slot), too heavy for a status command.
+Events behind, for the slots: peeking a slot that is being streamed is refused, so
+the slot is copied (``pg_copy_logical_replication_slot``, a temporary slot at the same
+confirmed position) and the copy is peeked, counting the row changes (pgoutput's
+Insert, Update, Delete and Truncate messages) still to come, up to ``MAX_COUNTED``.
+Decoding costs time in proportion to the lag; a caught-up pipeline costs nothing.
+A checkpoint's events behind are the changes above its applied position in the slot
+that has confirmed least.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
+from itertools import count
 
 import psycopg
 
@@ -66,6 +73,37 @@ SELECT c.pipeline, pg_current_wal_lsn() - '0/0'::pg_lsn, c.applied_commit_lsn,
 IDLE_WAL_BYTES = 4096
 
 
+MAX_COUNTED = 1_000_000
+_COPY = "SELECT pg_copy_logical_replication_slot(%s, %s, true)"
+# pgoutput message types that carry row changes: Insert, Update, Delete, Truncate.
+_PENDING = """
+SELECT lsn - '0/0'::pg_lsn FROM pg_logical_slot_peek_binary_changes(
+    %s, NULL, %s, 'proto_version', '1', 'publication_names', %s)
+ WHERE get_byte(data, 0) IN (73, 85, 68, 84)
+"""
+_copies = count()
+
+
+def pending_changes(conn: psycopg.Connection[tuple[object, ...]], slot: str, publication: str = "rustok_cdc"
+                    ) -> list[int] | None:
+    """The LSNs of the row changes ``slot`` has not confirmed yet (None if it cannot be read)."""
+    copy = f"rustok_lag_{os.getpid()}_{next(_copies)}"
+    try:
+        conn.execute(_COPY, (slot, copy))
+        rows = conn.execute(_PENDING, (copy, MAX_COUNTED, publication)).fetchall()
+        return [int(str(r[0])) for r in rows]
+    except psycopg.Error:
+        conn.rollback()
+        return None
+    finally:
+        try:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                         (copy,))
+            conn.commit()
+        except psycopg.Error:
+            conn.rollback()
+
+
 def _num(value: object) -> int | None:
     return None if value is None else int(str(value))
 
@@ -74,19 +112,33 @@ def read_lag(database_url: str, kafka_bootstrap: str | None = None) -> LagReport
     """Read every stage's lag now (one short connection)."""
     stages: list[StageLag] = []
     with psycopg.connect(database_url) as conn:
+        pending: dict[int, list[int]] = {}  # slot's confirmed LSN → its pending change LSNs
         for name, source, confirmed, behind, since in conn.execute(_SLOTS).fetchall():
+            changes = pending_changes(conn, str(name))
+            if changes is not None and confirmed is not None:
+                pending[_num(confirmed) or 0] = changes
             stages.append(StageLag("capture", str(name), _num(source) or 0, _num(confirmed), _num(behind),
-                                   None if since is None else round(float(str(since)), 3)))
+                                   None if since is None else round(float(str(since)), 3),
+                                   None if changes is None else len(changes)))
         for name, source, applied, behind, age, dead in conn.execute(_CHECKPOINTS).fetchall():
             bytes_behind = _num(behind)
             current = bytes_behind is not None and bytes_behind <= IDLE_WAL_BYTES
             seconds = 0.0 if current or age is None else round(max(float(str(age)), 0.0), 3)
             stages.append(StageLag("projection", str(name), _num(source) or 0, _num(applied), bytes_behind,
-                                   seconds, dead_letters=_num(dead)))
+                                   seconds, _events_above(pending, _num(applied) or 0), _num(dead)))
         row = conn.execute("SELECT count(*) FROM dead_letters WHERE status = 'open'").fetchone()
     if kafka_bootstrap is not None:
         stages.extend(kafka_lag(kafka_bootstrap))
     return LagReport(stages, _num(row[0]) or 0 if row else 0)
+
+
+def _events_above(pending: dict[int, list[int]], applied: int) -> int | None:
+    """Changes above ``applied`` in the slot that has confirmed least. A pipeline's slot
+    is confirmed only up to what it made durable, or past it when no change lies between
+    (idle progress), so that slot holds every change the pipeline still has to apply."""
+    if not pending:
+        return None
+    return sum(1 for lsn in pending[min(pending)] if lsn > applied)
 
 
 def kafka_lag(bootstrap: str) -> list[StageLag]:

@@ -39,8 +39,13 @@ def test_lag_grows_while_the_pipeline_is_stopped_and_falls_back_when_it_runs(liv
     with EmbeddedPipeline(live_options):
         pass
     idle = _stage(url, "projection", "embedded")
+    assert idle.events_behind == 0 and _stage(url, "capture", "rustok_embedded").events_behind == 0
     _write(url, 20)
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM commerce_product_translations WHERE locale = 'en'").fetchone()
+    changed = 20 * int(row[0]) if row else 0
     behind_capture, behind = _stage(url, "capture", "rustok_embedded"), _stage(url, "projection", "embedded")
+    assert changed > 0 and behind_capture.events_behind == changed and behind.events_behind == changed
     assert behind_capture.bytes_behind is not None and behind.bytes_behind is not None
     assert behind.bytes_behind > (idle.bytes_behind or 0) + 10_000
     assert behind_capture.bytes_behind > 10_000 and behind.seconds_behind is not None
@@ -49,6 +54,7 @@ def test_lag_grows_while_the_pipeline_is_stopped_and_falls_back_when_it_runs(liv
         target = wal_position(url)
         wait_for(lambda: applied_lsn(url) >= target)
         caught_up = _stage(url, "projection", "embedded")
+        assert caught_up.events_behind == 0  # counted through a copy of the slot the pipeline streams
     assert caught_up.bytes_behind is not None and caught_up.bytes_behind < behind.bytes_behind - 10_000
     assert caught_up.seconds_behind == 0.0
     assert read_lag(url).dead_letters_open == 0
