@@ -6,8 +6,10 @@ Writes bench/results/write_api_throughput.json.
 Each product has 3 variants, 2 prices per variant (EUR, USD) and 2 translations (en, de),
 sent as one POST /v1/products with a JWT access token. The server is uvicorn with one
 worker (httptools, uvloop) in a subprocess. The client runs in its own process so it
-never competes with the server for one GIL: ``clients`` threads there keep requests in
-flight with httpx (keep-alive). Each run is a fresh client process; the report gives
+never competes with the server for one GIL: ``clients`` connections there keep requests in
+flight: by default keep-alive connections on one asyncio loop with pre-encoded requests
+(``--client raw``, cheap, so the server is what is measured), or httpx threads
+(``--client httpx``). Each run is a fresh client process; the report gives
 every run and the median. Server and client CPU seconds are read per run, and the
 machine's load average before and after, since the machine is shared.
 Without ``--url`` an embedded PostgreSQL is started in a temp dir.
@@ -16,6 +18,7 @@ Without ``--url`` an embedded PostgreSQL is started in a temp dir.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import os
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from migrations import runner
 from rustok.postgres import EmbeddedPostgres, ensure_database
@@ -98,6 +102,47 @@ def _drive(base: str, token: str, first: int, count: int, latencies: list[float]
                 errors.append(f"{response.status_code} {response.text[:200]}")
 
 
+async def _drive_raw(port: int, token: str, first: int, count: int, latencies: list[float], errors: list[str]) -> None:
+    """One keep-alive connection sending pre-encoded requests: a client that costs the
+    machine little, so the server, not the load generator, is what is measured."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (f"POST /v1/products HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\n").encode()
+    try:
+        for i in range(first, first + count):
+            body = orjson.dumps(product(i))
+            started = time.perf_counter()
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if b" 201 " not in status_line:
+                errors.append(f"{status_line.decode().strip()} {payload[:200].decode(errors='replace')}")
+    finally:
+        writer.close()
+
+
+def _client_raw(port: int, token: str, first: int, products: int, clients: int, out: Any) -> None:
+    """One client process with ``clients`` connections on one asyncio loop."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    per_client = products // clients
+
+    async def all_connections() -> None:
+        await asyncio.gather(*(_drive_raw(port, token, first + n * per_client, per_client, latencies, errors)
+                               for n in range(clients)))
+
+    cpu, started = time.process_time(), time.perf_counter()
+    asyncio.run(all_connections())
+    out.put({"latencies": latencies, "errors": errors, "seconds": time.perf_counter() - started,
+             "client_cpu_seconds": time.process_time() - cpu})
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -120,11 +165,14 @@ def _client(base: str, token: str, first: int, products: int, clients: int, out:
              "client_cpu_seconds": time.process_time() - cpu})
 
 
-def _one_run(base: str, token: str, server_pid: int, first: int, products: int, clients: int) -> dict[str, Any]:
+def _one_run(base: str, token: str, server_pid: int, first: int, products: int, clients: int,
+             client: str = "raw") -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     out = spawn.Queue()
     load_before, server_cpu = os.getloadavg(), _cpu_seconds(server_pid)
-    worker = spawn.Process(target=_client, args=(base, token, first, products, clients, out))
+    port = int(base.rsplit(":", 1)[1])
+    worker = (spawn.Process(target=_client_raw, args=(port, token, first, products, clients, out)) if client == "raw"
+              else spawn.Process(target=_client, args=(base, token, first, products, clients, out)))
     worker.start()
     measured = out.get(timeout=600)
     worker.join(30)
@@ -143,15 +191,17 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
     }
 
 
-def run(database_url: str, products: int, clients: int, runs: int, warmup: int = 100) -> dict[str, Any]:
+def run(database_url: str, products: int, clients: int, runs: int, warmup: int = 100,
+        client: str = "raw") -> dict[str, Any]:
     """Median creations/s of ``runs`` runs of ``products`` creations each, after ``warmup`` creations."""
     port = _free_port()
     server = _start_server(database_url, port, pool=clients + 2)
     base = f"http://127.0.0.1:{port}"
     try:
         token = _login(base)
-        _one_run(base, token, server.pid, 10_000_000, warmup, 1)  # warm-up: imports, pools, caches
-        results = [_one_run(base, token, server.pid, (n + 1) * 1_000_000, products, clients) for n in range(runs)]
+        _one_run(base, token, server.pid, 10_000_000, warmup, 1, client)  # warm-up: imports, pools, caches
+        results = [_one_run(base, token, server.pid, (n + 1) * 1_000_000, products, clients, client)
+                   for n in range(runs)]
     finally:
         server.terminate()
         server.wait(10)
@@ -164,7 +214,8 @@ def run(database_url: str, products: int, clients: int, runs: int, warmup: int =
         "runs": results,
         "shape": "3 variants x 2 prices, 2 translations, one POST per product, JWT auth",
         "server": "uvicorn, 1 worker process, httptools + uvloop",
-        "client": f"a separate process, {clients} threads, httpx keep-alive",
+        "client": (f"a separate process, {clients} keep-alive connections on one asyncio loop, pre-encoded requests"
+                   if client == "raw" else f"a separate process, {clients} threads, httpx keep-alive"),
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
     }
 
@@ -175,9 +226,11 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1200)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="raw: pre-encoded requests on asyncio streams (cheap); httpx: threads with httpx")
     args = parser.parse_args()
     if args.url:
-        result = run(args.url, args.products, args.clients, args.runs)
+        result = run(args.url, args.products, args.clients, args.runs, client=args.client)
     else:
         with tempfile.TemporaryDirectory(prefix="rustok-bench-") as root:
             server = EmbeddedPostgres(Path(root) / "postgres", preferred_port=_free_port())
@@ -185,7 +238,7 @@ def main() -> None:
             try:
                 ensure_database(info.url("postgres"), "bench")
                 runner.upgrade(info.url("bench"))
-                result = run(info.url("bench"), args.products, args.clients, args.runs)
+                result = run(info.url("bench"), args.products, args.clients, args.runs, client=args.client)
             finally:
                 server.destroy()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
