@@ -42,7 +42,8 @@ def archive(
     from connectors.embedded import EmbeddedConnectorError
     from rustok.archive import ArchiveError, EmbeddedArchiveOptions, archive_embedded
     from rustok.archive.kafka import KafkaArchiveOptions, archive_kafka
-    from rustok.archive.progress import counting_bar
+    from rustok.archive.embedded import expected_events
+    from rustok.archive.progress import counting_bar, estimated_bar
 
     if follow and until_caught_up:
         raise typer.BadParameter("--follow and --until-caught-up exclude each other")
@@ -55,15 +56,16 @@ def archive(
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with counting_bar(f"archiving into {directory}") as advance:
-            if kafka:
+        if kafka:
+            with counting_bar(f"archiving into {directory}") as advance:
                 report = archive_kafka(KafkaArchiveOptions(bootstrap_servers, directory, settings.topic_prefix,
                                                            follow=follow), advance, stop)
-            else:
-                from rustok.cli import _database
+        else:
+            from rustok.cli import _database
 
-                options = EmbeddedArchiveOptions(_database().url, directory, slot, settings.topic_prefix,
-                                                 follow=follow)
+            url = _database().url
+            options = EmbeddedArchiveOptions(url, directory, slot, settings.topic_prefix, follow=follow)
+            with estimated_bar(f"archiving into {directory}", None if follow else expected_events(url, slot)) as advance:
                 report = archive_embedded(options, advance, stop)
     except (ArchiveError, EmbeddedConnectorError) as exc:
         console.print(f"[red]archive failed:[/red] {exc}")

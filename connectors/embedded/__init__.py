@@ -24,7 +24,7 @@ from .errors import (
     ValueConversionError,
 )
 from .incremental import IncrementalSnapshots, TableProgress
-from .lag import SlotLag, read_slot_lag
+from .lag import SlotLag, pending_changes, read_slot_lag
 from .memory import InMemoryConsumer
 from .records import CaughtUpListener, ChangeConsumer, ChangeRecord
 
@@ -49,5 +49,6 @@ __all__ = [
     "SlotLag",
     "TableProgress",
     "ValueConversionError",
+    "pending_changes",
     "read_slot_lag",
 ]

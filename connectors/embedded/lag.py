@@ -22,7 +22,9 @@ warning when it is, so monitoring can page someone while the slot can still be s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from itertools import count
 
 import psycopg
 
@@ -117,3 +119,40 @@ def confirmed_flush_lsn(conn: psycopg.Connection[tuple[object, ...]], slot_name:
         return None
     high, _, low = str(row[0]).partition("/")
     return (int(high, 16) << 32) | int(low, 16)
+
+
+MAX_COUNTED = 1_000_000
+_COPY = "SELECT pg_copy_logical_replication_slot(%s, %s, true)"
+# pgoutput message types that carry row changes: Insert, Update, Delete, Truncate.
+_PENDING = """
+SELECT lsn - '0/0'::pg_lsn FROM pg_logical_slot_peek_binary_changes(
+    %s, NULL, %s, 'proto_version', '1', 'publication_names', %s)
+ WHERE get_byte(data, 0) IN (73, 85, 68, 84)
+"""
+_copies = count()
+
+
+def pending_changes(conn: psycopg.Connection[tuple[object, ...]], slot: str, publication: str = "rustok_cdc"
+                    ) -> list[int] | None:
+    """The LSNs of the row changes ``slot`` has not confirmed yet, up to ``MAX_COUNTED``
+    (None if it cannot be read).
+
+    A slot that is being streamed cannot be peeked, so a temporary copy at the same
+    confirmed position is (``pg_copy_logical_replication_slot``), counting pgoutput's
+    Insert, Update, Delete and Truncate messages. Decoding costs time in proportion to
+    what the slot holds."""
+    copy = f"rustok_lag_{os.getpid()}_{next(_copies)}"
+    try:
+        conn.execute(_COPY, (slot, copy))
+        rows = conn.execute(_PENDING, (copy, MAX_COUNTED, publication)).fetchall()
+        return [int(str(r[0])) for r in rows]
+    except psycopg.Error:
+        conn.rollback()
+        return None
+    finally:
+        try:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                         (copy,))
+            conn.commit()
+        except psycopg.Error:
+            conn.rollback()

@@ -20,8 +20,9 @@ from typing import Any
 
 import psycopg
 
-from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector
+from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector, pending_changes
 from connectors.embedded.lsn import parse_lsn
+from contracts.captured import CAPTURED_TABLES
 from contracts.envelope import InvalidChangeEvent, parse_change_event
 
 from .errors import ArchiveGap, ArchiveLayoutError
@@ -169,6 +170,20 @@ def archive_embedded(options: EmbeddedArchiveOptions, on_events: Callable[[int],
     return ArchiveRunReport(sum(consumer.per_table.values()), dict(sorted(consumer.per_table.items())),
                             consumer.parts, consumer.skipped, time.monotonic() - started,
                             directory.manifest.durable_lsn)
+
+
+def expected_events(database_url: str, slot_name: str) -> int | None:
+    """About how many change events a run will archive, for the progress bar's ETA: the
+    changes the slot holds, or, for a first run (no slot yet), the snapshot's rows (the
+    captured tables' row estimates). None if neither can be told."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (slot_name,)).fetchone():
+            pending = pending_changes(conn, slot_name)
+            return None if pending is None else len(pending)
+        row = conn.execute(
+            "SELECT sum(greatest(c.reltuples, 0))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relname = ANY(%s)", (list(CAPTURED_TABLES),)).fetchone()
+    return None if row is None or row[0] is None else int(str(row[0]))
 
 
 def _check_source(directory: ArchiveDirectory, options: EmbeddedArchiveOptions) -> None:

@@ -54,3 +54,23 @@ def total_bar(description: str) -> Iterator[Callable[[int, int], None]]:
             progress.update(task, rate="" if speed is None else f"{speed:,.0f} events/s")
 
         yield update
+
+
+@contextmanager
+def estimated_bar(description: str, expected: int | None) -> Iterator[Callable[[int], None]]:
+    """A bar over an estimated total (rate and ETA; the total grows if the estimate was
+    short), or a counting bar when there is no estimate. Yields ``advance(n)``."""
+    if expected is None:
+        with counting_bar(description) as advance:
+            yield advance
+        return
+    with total_bar(description) as update:
+        done = 0
+        update(0, max(expected, 1))
+
+        def advance(events: int) -> None:
+            nonlocal done
+            done += events
+            update(done, max(expected, done))
+
+        yield advance

@@ -14,8 +14,8 @@ Stages:
 
 Events behind, for the slots: peeking a slot that is being streamed is refused, so
 the slot is copied (``pg_copy_logical_replication_slot``, a temporary slot at the same
-confirmed position) and the copy is peeked, counting the row changes (pgoutput's
-Insert, Update, Delete and Truncate messages) still to come, up to ``MAX_COUNTED``.
+confirmed position) and the copy is peeked, counting the row changes still to come
+(``connectors.embedded.pending_changes``).
 Decoding costs time in proportion to the lag; a caught-up pipeline costs nothing.
 A checkpoint's events behind are the changes above its applied position in the slot
 that has confirmed least.
@@ -23,11 +23,11 @@ that has confirmed least.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
-from itertools import count
 
 import psycopg
+
+from connectors.embedded import pending_changes
 
 
 @dataclass(frozen=True)
@@ -71,37 +71,6 @@ SELECT c.pipeline, pg_current_wal_lsn() - '0/0'::pg_lsn, c.applied_commit_lsn,
 # Bytes of WAL the server writes on its own (checkpoint records, the pipelines' own
 # checkpoint rows) that no pipeline delivers as a commit: below this a stage is current.
 IDLE_WAL_BYTES = 4096
-
-
-MAX_COUNTED = 1_000_000
-_COPY = "SELECT pg_copy_logical_replication_slot(%s, %s, true)"
-# pgoutput message types that carry row changes: Insert, Update, Delete, Truncate.
-_PENDING = """
-SELECT lsn - '0/0'::pg_lsn FROM pg_logical_slot_peek_binary_changes(
-    %s, NULL, %s, 'proto_version', '1', 'publication_names', %s)
- WHERE get_byte(data, 0) IN (73, 85, 68, 84)
-"""
-_copies = count()
-
-
-def pending_changes(conn: psycopg.Connection[tuple[object, ...]], slot: str, publication: str = "rustok_cdc"
-                    ) -> list[int] | None:
-    """The LSNs of the row changes ``slot`` has not confirmed yet (None if it cannot be read)."""
-    copy = f"rustok_lag_{os.getpid()}_{next(_copies)}"
-    try:
-        conn.execute(_COPY, (slot, copy))
-        rows = conn.execute(_PENDING, (copy, MAX_COUNTED, publication)).fetchall()
-        return [int(str(r[0])) for r in rows]
-    except psycopg.Error:
-        conn.rollback()
-        return None
-    finally:
-        try:
-            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
-                         (copy,))
-            conn.commit()
-        except psycopg.Error:
-            conn.rollback()
 
 
 def _num(value: object) -> int | None:

@@ -44,6 +44,27 @@ def test_archive_stops_once_caught_up_and_reports_events_per_table(
     assert f"{manifest.events:,}" in done.stdout and "parts written" in done.stdout
 
 
+def test_the_progress_estimate_is_the_snapshot_then_what_the_slot_holds(
+    env: dict[str, str], engine: sa.Engine, database_url: str, tmp_path: Path
+) -> None:
+    from rustok.archive.embedded import expected_events
+
+    demo.seed_demo(engine)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        captured = conn.execute("SELECT count(*) FROM commerce_products").fetchone()
+    first = expected_events(database_url, "rustok_archive")
+    assert first is not None and captured is not None and first >= captured[0] > 0
+    directory = tmp_path / "archive"
+    assert subprocess.run([str(RUSTOK), "archive", str(directory)], env=env, capture_output=True,
+                          timeout=120).returncode == 0
+    assert expected_events(database_url, "rustok_archive") == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE commerce_product_translations SET title = title || '!'")
+        changed = conn.execute("SELECT count(*) FROM commerce_product_translations").fetchone()
+    assert changed is not None and expected_events(database_url, "rustok_archive") == changed[0]
+
+
 def _durable(directory: Path) -> int | None:
     manifest = read_manifest(directory)
     return None if manifest is None else manifest.durable_lsn
