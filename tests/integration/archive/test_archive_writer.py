@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from rustok.archive.parts import ArchiveDirectory
 from rustok.archive.rows import SCHEMA, envelope_of, identity
 from tests.integration.archive.changes import (
     DEMO_TENANT, add_product, add_tenant, archived_rows, delete_product, rename)
+from tests.waiting import wait_for
 
 LINEN = str(demo.demo_id("product", "linen-shirt"))
 
@@ -140,14 +141,6 @@ def test_every_archived_row_turns_back_into_exactly_the_change_event_the_connect
     assert {v["op"] for v in changes} == {"r", "c", "u", "d", "t"}
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def _slot_active(database_url: str, slot: str) -> bool:
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)).fetchone()
@@ -184,7 +177,7 @@ def test_an_archive_killed_in_the_middle_of_the_stream_resumes_without_gaps(
         if worker.poll() is None:
             worker.kill()
             worker.wait(10)
-    _wait_until(lambda: not _slot_active(database_url, killed.slot_name))
+    wait_for(lambda: not _slot_active(database_url, killed.slot_name))
     archive_embedded(killed)
     archive_embedded(reference)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from tests.integration.runtime.readmodel import tantivy_documents
+from tests.waiting import wait_for  # noqa: F401  (re-exported for the replay tests)
 
 TABLES = {"product": ("index_products", "product_id", "handle"), "content": ("index_content", "node_id", "slug")}
 
@@ -41,11 +40,3 @@ def wal_position(database_url: str) -> int:
         row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
     assert row is not None
     return int(str(row[0]))
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)

@@ -18,7 +18,8 @@ from rustok.replay import EmbeddedReplay, ReplayOptions, ReplayReport
 from rustok.settings import get_settings
 from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
 
-from .readmodel import snapshot, version_rows, wait_for, wal_position
+from .readmodel import snapshot, version_rows, wal_position
+from tests.waiting import wait_for
 
 LINEN = str(demo.demo_id("product", "linen-shirt"))
 

@@ -19,7 +19,8 @@ from rustok.replay.lag import StageLag, read_lag
 from rustok.settings import get_settings
 from tests.integration.runtime.readmodel import applied_lsn, live_version
 
-from .readmodel import snapshot, wait_for, wal_position
+from .readmodel import snapshot, wal_position
+from tests.waiting import wait_for
 
 DOC_TYPES = ("product", "content")
 

@@ -19,7 +19,8 @@ from rustok.replay.manifest import unfinished
 from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
 from tests.integration.runtime.workload import Workload
 
-from .readmodel import snapshot, wait_for, wal_position
+from .readmodel import snapshot, wal_position
+from tests.waiting import wait_for
 
 DOC_TYPES = ("product", "content")
 

@@ -4,7 +4,7 @@ projection core with its SQLite state, the JSONB read tables and Tantivy."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,16 +15,9 @@ from pipelines.runtime.dead_letters import PostgresDeadLetters
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents, tantivy_documents
+from tests.waiting import wait_for
 
 LINEN = str(demo.demo_id("product", "linen-shirt"))
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -11,19 +10,9 @@ import sqlalchemy as sa
 
 from contracts.ids import new_id
 from rustok import demo
+from tests.waiting import wait_for  # noqa: F401  (re-exported for the signal tests)
 
 OTHER_PRODUCTS = 3
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0, poll: Callable[[], object] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        if poll is not None:
-            poll()
-        else:
-            time.sleep(0.05)
 
 
 @pytest.fixture

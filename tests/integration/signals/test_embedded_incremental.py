@@ -10,7 +10,9 @@ from connectors.embedded.records import ChangeRecord
 from contracts.signals import request_incremental_snapshot, tenant_conditions
 from rustok import demo
 
-from .conftest import OTHER_PRODUCTS, wait_for
+from tests.waiting import wait_for
+
+from .conftest import OTHER_PRODUCTS
 
 PRODUCTS = "rustok.public.commerce_products"
 SIGNALS = "rustok.public.rustok_signals"

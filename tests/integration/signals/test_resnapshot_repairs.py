@@ -18,7 +18,7 @@ from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from tests.integration.runtime.readmodel import applied_lsn, table_documents
 from tests.integration.runtime.workload import Workload
 
-from .conftest import wait_for
+from tests.waiting import wait_for
 
 TABLES = ["commerce_products", "commerce_product_translations"]
 LINEN = str(demo.demo_id("product", "linen-shirt"))
