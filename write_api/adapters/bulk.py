@@ -16,17 +16,17 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 Row = dict[str, Any]
 
 
 @cache
-def _statement(table: sa.Table, columns: tuple[str, ...]) -> tuple[sql.Composed, tuple[bool, ...]]:
-    text = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+def _statement(table: sa.Table, columns: tuple[str, ...]) -> tuple[bytes, tuple[bool, ...]]:
+    # Rendered to bytes once: a psycopg ``sql.Composed`` would be rendered again (and its
+    # placeholders converted again) on every execute. The names come from the models.
+    names = ", ".join(f'"{c}"' for c in columns)
+    text = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(["%s"] * len(columns))})'.encode()
     is_json = tuple(isinstance(table.c[c].type, sa.JSON) for c in columns)
     return text, is_json
 
