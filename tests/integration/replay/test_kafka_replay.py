@@ -82,17 +82,25 @@ def worker(kafka_runtime: KafkaRuntime, db_url: str, debezium: Debezium, home: P
         "pipeline": PIPELINE,
     })
     with running(faust):
-        _settle(db_url, faust)
+        try:
+            _settle(db_url, faust, timeout=60)
+        except AssertionError:
+            # Once in a full run the worker's consumer never received its partitions (the
+            # group join stalled right after finding the coordinator): restart it once, as an
+            # operator would; these tests are about replays, not about joining a group.
+            faust.stop()
+            faust.start()
+            _settle(db_url, faust)
         yield faust
         assert faust.alive(), f"the worker died:\n{faust.log_tail()}"
 
 
-def _settle(db_url: str, faust: Worker) -> None:
+def _settle(db_url: str, faust: Worker, timeout: float = 120) -> None:
     """Wait until the worker's checkpoint covers every commit so far (call it right after a
     commit of this database: WAL written by other databases never reaches its slot)."""
     with psycopg.connect(db_url) as conn:
         target = wal_position(conn)
-    wait_for(lambda: applied_lsn(db_url, PIPELINE) >= target or not faust.alive(), 120, "the worker caught up")
+    wait_for(lambda: applied_lsn(db_url, PIPELINE) >= target or not faust.alive(), timeout, "the worker caught up")
     assert faust.alive(), faust.log_tail()
 
 
