@@ -292,12 +292,17 @@ class EmbeddedReplay:
         """Copy the other tenants from the live versions into the new ones (rows, then Tantivy)."""
         assert manifest.tenant is not None
         runner.flush()
+        self._copy_from_live(manifest, manifest.tenant)
+
+    def _copy_from_live(self, manifest: Manifest, except_tenant: str) -> None:
+        """Copy every tenant but ``except_tenant`` from the live versions into the new ones:
+        the rows in one transaction, then the Tantivy documents."""
         url = self.options.database_url
         with psycopg.connect(url) as conn, conn.transaction():
             for doc_type, version in manifest.versions.items():
-                copy_other_tenants(conn, doc_type, manifest.previous[doc_type], version, manifest.tenant)
+                copy_other_tenants(conn, doc_type, manifest.previous[doc_type], version, except_tenant)
         for doc_type, version in manifest.versions.items():
-            copy_other_tenants_tantivy(self._tantivy[doc_type], url, doc_type, version, manifest.tenant)
+            copy_other_tenants_tantivy(self._tantivy[doc_type], url, doc_type, version, except_tenant)
 
     def _live_running(self) -> bool:
         with psycopg.connect(self.options.database_url) as conn:

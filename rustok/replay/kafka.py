@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import psycopg
 
 from contracts.topics import table_topic
 from pipelines.faust_app.messages import Origin
@@ -60,8 +59,8 @@ from .embedded import STATE_FILE, EmbeddedReplay, ReplayOptions, _checkpoint, _w
 from .errors import ReplayConfigError, ReplayInterrupted
 from .manifest import Manifest
 from .progress import ReplayProgress
-from .tenant import TenantScopedSink, copy_other_tenants_tantivy
-from .versions import clear_versions, copy_other_tenants, switch_aliases
+from .tenant import TenantScopedSink
+from .versions import clear_versions, switch_aliases
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
@@ -219,23 +218,13 @@ class KafkaReplay(EmbeddedReplay):
 
     def _copy_live(self, manifest: Manifest, sinks: Sequence[Sink]) -> None:
         """A repair starts from the live version: copy every tenant's rows and Tantivy documents."""
-        url = self.options.database_url
-        with psycopg.connect(url) as conn, conn.transaction():
-            for doc_type, version in manifest.versions.items():
-                copy_other_tenants(conn, doc_type, manifest.previous[doc_type], version, _NO_TENANT)
-        for doc_type, version in manifest.versions.items():
-            copy_other_tenants_tantivy(self._tantivy[doc_type], url, doc_type, version, _NO_TENANT)
+        self._copy_from_live(manifest, _NO_TENANT)
 
     def _sync_others(self, manifest: Manifest, sinks: Sequence[Sink]) -> None:
         assert manifest.tenant is not None
         for sink in sinks:
             sink.flush()
-        url = self.options.database_url
-        with psycopg.connect(url) as conn, conn.transaction():
-            for doc_type, version in manifest.versions.items():
-                copy_other_tenants(conn, doc_type, manifest.previous[doc_type], version, manifest.tenant)
-        for doc_type, version in manifest.versions.items():
-            copy_other_tenants_tantivy(self._tantivy[doc_type], url, doc_type, version, manifest.tenant)
+        self._copy_from_live(manifest, manifest.tenant)
 
     # -- consuming -----------------------------------------------------------------------
 
