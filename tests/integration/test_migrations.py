@@ -57,3 +57,27 @@ def test_every_revision_downgrades_and_upgrades_again(empty_database_url: str) -
         assert conn.execute("SELECT count(*) FROM pg_publication").fetchone() == (0,)
     runner.upgrade(empty_database_url)
     assert runner.current_revision(empty_database_url) == runner.head_revision()
+
+
+def test_admins_of_tenants_created_before_user_updates_existed_are_granted_them(empty_database_url: str) -> None:
+    runner.upgrade(empty_database_url, "0010")
+    with psycopg.connect(empty_database_url) as conn:
+        tenant = _returned_id(conn.execute("INSERT INTO tenants (id, slug, name, default_locale) "
+                                           "VALUES (gen_random_uuid(), 'old', 'Old', 'en') RETURNING id"))
+        roles = {slug: _returned_id(conn.execute("INSERT INTO roles (id, tenant_id, slug, name, is_system) "
+                                                 "VALUES (gen_random_uuid(), %s, %s, %s, %s) RETURNING id",
+                                                 (tenant, slug, slug.title(), system)))
+                 for slug, system in (("admin", True), ("editor", True), ("support", False))}
+        conn.execute("INSERT INTO role_permissions (id, tenant_id, role_id, permission) "
+                     "VALUES (gen_random_uuid(), %s, %s, 'auth.user.read')", (tenant, roles["admin"]))
+    runner.upgrade(empty_database_url)
+    with psycopg.connect(empty_database_url) as conn:
+        granted = conn.execute("SELECT r.slug, p.permission FROM role_permissions p JOIN roles r ON r.id = p.role_id "
+                               "ORDER BY 1, 2").fetchall()
+    assert granted == [("admin", "auth.user.read"), ("admin", "auth.user.update")]
+
+
+def _returned_id(cursor: psycopg.Cursor[tuple[object, ...]]) -> object:
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
