@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -119,6 +120,9 @@ class SnapshotReader:
         query = sql.SQL("COPY (SELECT * FROM {}.{}) TO STDOUT").format(
             sql.Identifier(table.schema), sql.Identifier(table.name)
         )
+        # The reads of a table with one marker share one source block (nobody mutates a
+        # record's value); the in-process consumer validates each block once (decode.py).
+        sources: dict[str, dict[str, Any]] = {}
         with conn.cursor() as cursor, cursor.copy(query) as copy:
             rows = copy.rows()
             current = next(rows, None)
@@ -128,10 +132,12 @@ class SnapshotReader:
                 position += 1
                 marker = snapshot_marker(order == 1, order == count, position == 1, following is None)
                 after = table.row_from_catalog_order(current)
-                source = envelope.source(
-                    schema=table.schema, table=table.name, ts_micros=ts_micros, snapshot=marker,
-                    last_commit_lsn=None, lsn=lsn, tx_id=tx_id,
-                )
+                source = sources.get(marker)
+                if source is None:
+                    source = sources[marker] = envelope.source(
+                        schema=table.schema, table=table.name, ts_micros=ts_micros, snapshot=marker,
+                        last_commit_lsn=None, lsn=lsn, tx_id=tx_id,
+                    )
                 value = envelope.value("r", None, after, source, None)
                 yield ChangeRecord(topic, table.key_of(after), value, lsn, None)
                 current = following

@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +73,10 @@ class Projection(Protocol):
     def pending_roots(self) -> int: ...
 
     def emit(self, max_roots: int) -> tuple[list[RootDocuments], list[Rejected]]: ...
+
+    def save_ahead(self) -> bool:
+        """Write the state absorbed so far without a position if it has none yet (may run
+        beside :meth:`emit`); returns whether it did."""
 
     def commit(self, position: int | None) -> None:
         """Make the state absorbed so far, and ``position`` with it, durable."""
@@ -138,6 +142,8 @@ class EmbeddedRunner:
         self._retry_checked_at = 0.0
         self._executor = (ThreadPoolExecutor(len(self._sinks), thread_name_prefix=f"{config.pipeline}-sink")
                           if config.parallel_sinks and len(self._sinks) > 1 else None)
+        # Runs a snapshot's sink writes and state save beside the building of its roots.
+        self._behind = ThreadPoolExecutor(2, thread_name_prefix=f"{config.pipeline}-behind")
         self._visible: list[Callable[[list[RootDocuments]], None]] = []
         self._batch_commit: int | None = None
         # (monotonic time, commit LSN of the batch, its emissions), oldest first
@@ -293,6 +299,7 @@ class EmbeddedRunner:
                 if self._executor is not None:
                     self._executor.shutdown()
                     self._executor = None
+                self._behind.shutdown()
             for sink in self._sinks:
                 sink.close()
             self._checkpoints.close()
@@ -300,12 +307,39 @@ class EmbeddedRunner:
     # -- internals -----------------------------------------------------------------------
 
     def _emit_pending(self) -> None:
-        """Build the absorbed roots a slice at a time and write each slice to every sink."""
-        while self._projection.pending_roots:
-            with self._stage("project"):
-                documents, rejected = self._projection.emit(self.config.emit_roots)
-            self._store_dead(None, rejected)
-            self._publish(documents, remember=False)  # a snapshot's end: no replay needs it again
+        """Build the absorbed roots a slice at a time and write each slice to every sink.
+
+        A slice is built while the sinks write the one before (their database and Tantivy
+        work runs outside the GIL), and a snapshot's state is written meanwhile
+        (``save_ahead``: without a position, so a crash still means a new snapshot).
+        Every slice is durable in every sink, and the state written, before this returns
+        or raises; each sink is still used by one thread at a time.
+        """
+        saving = self._behind.submit(self._projection.save_ahead) if self._projection.pending_roots else None
+        writing: tuple[Future[None], list[RootDocuments]] | None = None
+        try:
+            while self._projection.pending_roots:
+                with self._stage("project"):
+                    documents, rejected = self._projection.emit(self.config.emit_roots)
+                self._store_dead(None, rejected)
+                if writing is not None:
+                    writing[0].result()
+                    self._published(writing[1])
+                    writing = None
+                if documents:
+                    writing = self._behind.submit(self._write_sinks, documents), documents
+            if writing is not None:
+                writing[0].result()
+                self._published(writing[1])
+                writing = None
+            if saving is not None:
+                saving.result()
+        finally:
+            # On an error, nothing may still be writing when the caller retries or closes.
+            if writing is not None:
+                writing[0].exception()  # waits; the first error is already propagating
+            if saving is not None:
+                saving.exception()
         self._forgotten_through = max(self._forgotten_through, self._batch_commit or 0)
 
     def _store_dead(self, decoded: Decoded | None, rejected: list[Rejected]) -> None:
@@ -323,13 +357,16 @@ class EmbeddedRunner:
                 self._dead_letters.add(dead)
             self.metrics.count("dlq", len(dead))
 
-    def _publish(self, documents: list[RootDocuments], remember: bool = True) -> None:
+    def _publish(self, documents: list[RootDocuments]) -> None:
         """Write ``documents`` to every sink, durably, and count them."""
         if not documents:
             return
         self._write_sinks(documents)
-        if remember:
-            self._remember(documents)
+        self._remember(documents)
+        self._published(documents)
+
+    def _published(self, documents: list[RootDocuments]) -> None:
+        """Count ``documents``, now durable in every sink, and tell the listeners."""
         self.metrics.count("sink", sum(len(d.documents) or 1 for d in documents))
         self._observe_freshness(documents)
         for listener in self._visible:

@@ -87,6 +87,21 @@ class CoreProjection:
         index_of = self._batch_index
         return [Rejected(index_of.get(id(bad.event), -1), "project", bad, bad.event) for bad in self._projector.invalid]
 
+    def save_ahead(self) -> bool:
+        """Write the state absorbed so far, without a position, if the state has none yet
+        (a snapshot's first build); returns whether it did.
+
+        Meant to run beside :meth:`emit` (building only reads state): the bulk of a
+        snapshot's state is written while its roots are built and written to the sinks.
+        Without a position a crash still restarts from a fresh snapshot, so state is never
+        durable "ahead" of a position whose documents the sinks may lack. A store with a
+        position (streaming) is left alone: :meth:`commit` writes it with the position.
+        """
+        if self.position() is not None:
+            return False
+        self._store.commit()
+        return True
+
     def commit(self, position: int | None) -> None:
         if position is not None and position > (self.position() or 0):
             self._store.set_mark(POSITION_MARK, position)
