@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import multiprocessing
 import os
@@ -39,7 +40,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
     from kafka import KafkaConsumer, TopicPartition
 
+TOPIC_PREFIX = "benchfaust"
 _SEQ = re.compile(rf"^{MARKER}(\d+)$")
 
 
@@ -160,13 +162,13 @@ def _product_ids(database_url: str, products: int) -> dict[int, str]:
     return {int(n): str(pid) for n, pid in rows}
 
 
-def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
-            poll: float, documents: tuple[int, int]) -> dict[str, Any]:
-    """Start Debezium and the Faust worker on ``url``, time the snapshot until the read tables hold
-    ``documents`` (product, content documents: the Faust rebuild), then time steady marker writes
-    to visibility."""
-    debezium = Debezium(runtime.connect_url, url, "benchfaust", "bench_faust_slot", "bench-faust")
+@contextlib.contextmanager
+def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple[int, int]) -> Iterator[tuple[Worker, dict[str, Any]]]:
+    """Debezium and a fresh Faust worker on ``url``; yields the worker once the snapshot is in the
+    read tables (``documents``: product, content documents), with the rebuild's seconds and peak RSS."""
+    debezium = Debezium(runtime.connect_url, url, TOPIC_PREFIX, "bench_faust_slot", "bench-faust")
     create_source_topics(runtime.bootstrap_servers, debezium.prefix)
+    load_before = load_average()
     rebuild_started = time.perf_counter()
     debezium.register()
     worker = Worker(work / "worker", {
@@ -177,10 +179,23 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
     try:
         wait_for(lambda: _counts(url) >= documents, 900, "the snapshot in the read tables", interval=0.25)
         rebuild = {"seconds": round(time.perf_counter() - rebuild_started, 3),
-                   "worker_peak_rss_mb": worker_peak_rss_mb(worker)}
+                   "worker_peak_rss_mb": worker_peak_rss_mb(worker),
+                   "load_average_before": load_before, "load_average_after": load_average()}
+        yield worker, rebuild
+    finally:
+        worker.stop()
+        debezium.delete()
+
+
+def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
+            poll: float, documents: tuple[int, int]) -> dict[str, Any]:
+    """Start Debezium and the Faust worker on ``url``, time the snapshot until the read tables hold
+    ``documents`` (product, content documents: the Faust rebuild), then time steady marker writes
+    to visibility."""
+    with faust_pipeline(url, runtime, work, documents) as (worker, rebuild):
         ids = _product_ids(url, products)
         load_before = load_average()
-        with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, debezium.prefix) as stamps, \
+        with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, TOPIC_PREFIX) as stamps, \
                 ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             # The writer in its own process, as the write API would be.
             committed, write_seconds = pool.submit(write_steadily, url, products, rate, duration).result()
@@ -189,9 +204,6 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             caught_up = _settles(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60)
         assert worker.alive(), worker.log_tail()
         metrics = worker.metrics()
-    finally:
-        worker.stop()
-        debezium.delete()
     latencies, index_stage = [], []
     docs_at = stamps.at[stamps.docs_topic]
     for marker, at in committed.items():
@@ -210,12 +222,16 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         "stages": {**_split(committed, stamps),
                    "index": {"samples": len(index_stage), "p50_ms": round(percentile(index_stage, 0.5) * 1000, 1),
                              "p99_ms": round(percentile(index_stage, 0.99) * 1000, 1)} if index_stage else None},
-        "worker_metrics": [line for line in metrics.splitlines()
-                           if line.startswith(("rustok_pipeline_freshness_seconds_count", "rustok_pipeline_freshness_seconds_sum",
-                                               "rustok_pipeline_stage_seconds_total", "rustok_pipeline_events_total",
-                                               "rustok_pipeline_flush_seconds_sum", "rustok_pipeline_flush_seconds_count"))],
+        "worker_metrics": worker_metric_lines(metrics),
         "load_average_before": load_before, "load_average_after": load_average(),
     }
+
+
+def worker_metric_lines(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines()
+            if line.startswith(("rustok_pipeline_freshness_seconds_count", "rustok_pipeline_freshness_seconds_sum",
+                                "rustok_pipeline_stage_seconds_total", "rustok_pipeline_events_total",
+                                "rustok_pipeline_flush_seconds_sum", "rustok_pipeline_flush_seconds_count"))]
 
 
 def _settles(condition: Callable[[], bool], timeout: float) -> bool:
