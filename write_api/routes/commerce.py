@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from write_api.domain.lifecycle import Action
 from write_api.routes.categories import add_category_routes
-from write_api.routes.deps import IfMatch, RequestId, ServicesDep, authorize, path_id, respond, show
+from write_api.routes.deps import (
+    Caller, IfMatch, RequestId, ServicesDep, authorize, authorize_in_endpoint, path_id, respond, show, written_json,
+)
 from write_api.schemas import commerce as s
 from write_api.schemas.common import Deleted, Page, Slug
 from write_api.service import catalog, categories, commerce
@@ -25,10 +27,13 @@ def can(permission: str) -> type[Principal]:
 
 
 @router.post("/products", status_code=201, response_model=s.ProductOut)
-def create_product(body: s.ProductIn, p: can("commerce.product.create"), services: ServicesDep, rid: RequestId,  # type: ignore[valid-type]
-                   response: Response) -> s.ProductOut:
+def create_product(body: s.ProductIn, caller: Annotated[Caller, Depends(authorize_in_endpoint("commerce.product.create", "commerce"))],
+                   services: ServicesDep, rid: RequestId) -> Response:
+    # The hot write route: one thread pool hop (the principal is looked up here) and a
+    # response serialized once (see Caller and written_json).
+    p = caller.principal()
     written = commerce.create_product(commerce.CreateProduct(p, body), services.uow(p.tenant_id, rid))
-    return respond(response, written, s.ProductOut)
+    return written_json(written, s.ProductOut, 201)
 
 
 @router.get("/products", response_model=Page[s.ProductOut])

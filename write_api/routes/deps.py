@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -77,8 +77,7 @@ def _bearer(authorization: str | None) -> str:
     return credential.strip()
 
 
-def _principal(services: Services, authorization: str | None) -> Principal:
-    credential = _bearer(authorization)
+def _principal(services: Services, credential: str) -> Principal:
     # Autocommit: the lookup is one statement, so no BEGIN/ROLLBACK round trips around it.
     with services.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         return identity.resolve(conn, services.codec, credential)
@@ -91,10 +90,43 @@ def authorize(permission: str | None, module: str | None = None) -> Callable[...
     """
 
     def dependency(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
-        principal = _principal(services, authorization)
+        principal = _principal(services, _bearer(authorization))
         if permission is not None:
             principal.require(permission, module)
         return principal
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.module = module  # type: ignore[attr-defined]
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A bearer credential already checked for form, signature and expiry (on the event
+    loop: CPU only, the verified token is cached), whose Principal is looked up by
+    ``principal()`` in the endpoint's own worker thread. A hot route then pays one thread
+    pool hop per request instead of two (one for a sync dependency, one for the endpoint).
+    The lookup and the permission check still come before any write."""
+
+    services: Services
+    credential: str
+    permission: str
+    module: str | None
+
+    def principal(self) -> Principal:
+        principal = _principal(self.services, self.credential)
+        principal.require(self.permission, self.module)
+        return principal
+
+
+def authorize_in_endpoint(permission: str, module: str | None = None) -> Callable[..., Awaitable[Caller]]:
+    """Like ``authorize``, for sync endpoints that call ``Caller.principal()`` first thing."""
+
+    async def dependency(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
+        credential = _bearer(authorization)
+        if not credential.startswith("rtk_"):
+            services.codec.decode(credential, "access")  # an invalid or expired token is 401 before the body is read
+        return Caller(services, credential, permission, module)
 
     dependency.permission = permission  # type: ignore[attr-defined]
     dependency.module = module  # type: ignore[attr-defined]
@@ -131,6 +163,17 @@ def respond(response: Response, written: Written, model: type[M]) -> M:
     if written.version is not None:
         response.headers["ETag"] = etag(written.version)
     return model.model_validate({**written.body, "consistency_token": written.consistency_token})
+
+
+def written_json(written: Written, model: type[BaseModel], status_code: int = 200) -> Response:
+    """``respond`` as a finished response: the body serialized once by the model's own
+    serializer, skipping FastAPI's re-validation and encoding of a returned model (the same
+    JSON). For hot routes; the route keeps ``response_model`` for its documentation."""
+    out = model.model_validate({**written.body, "consistency_token": written.consistency_token})
+    headers = {"X-Consistency-Token": written.consistency_token}
+    if written.version is not None:
+        headers["ETag"] = etag(written.version)
+    return Response(out.model_dump_json().encode(), status_code, headers, media_type="application/json")
 
 
 def show(response: Response, body: dict[str, Any], model: type[M]) -> M:
