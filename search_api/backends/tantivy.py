@@ -60,7 +60,7 @@ class TantivyBackend:
         key = facet_key(request.doc_type, handle.generation, scope, request)
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
-        text = tq.text_query(schema, request.doc_type, scope.locale, request.text)
+        text = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text)
         query = filters.combine(text)
         known = self._facet_cache.get(key) if request.facets else None
         pending: Future[FacetAnswer] | None = None

@@ -3,7 +3,8 @@
 Text: every term must match in some text field of the locale's analyzer; a term
 matches exactly (BM25, times the field's boost) or, when long enough, within its typo
 distance (a constant, lower score, so exact matches rank first); the last term being
-typed also matches as a prefix. Phrases match word for word in one field.
+typed also matches as a prefix (a constant score), its words listed from the term
+dictionary when they are few. Phrases match word for word in one field.
 Filters are kept per facet name, so a facet's counts can leave out its own filter.
 """
 
@@ -26,6 +27,11 @@ _PREFIX_WEIGHT = 0.5
 # Typo and prefix matching build an automaton and a bitset per field: only the short,
 # boosted fields (title, subtitle or excerpt, tags, category names) get them.
 _FUZZY_MIN_BOOST = 1.5
+# A prefix shorter than this spans a large part of the term dictionary (every number
+# starting with "1"): listing it costs more than the automaton, which is used instead.
+_LIST_PREFIX_MIN_CHARS = 3
+# Past this many longer words the automaton (one bitset) is cheaper than one scorer each.
+_MAX_LISTED_EXPANSIONS = 16
 
 
 def build_analyzer(analyzer: Analyzer) -> tantivy.TextAnalyzer:
@@ -75,7 +81,9 @@ def _any_term_expression(field_name: str, values: tuple[str, ...]) -> str:
     return f"{field_name}:IN [" + " ".join(_quoted(v) for v in values) + "]"
 
 
-def text_query(schema: tantivy.Schema, doc_type: str, locale: str, text: TextQuery) -> tantivy.Query | None:
+def text_query(schema: tantivy.Schema, searcher: tantivy.Searcher, doc_type: str, locale: str,
+               text: TextQuery) -> tantivy.Query | None:
+    """``searcher`` lists the words a typed prefix starts (its term dictionary)."""
     if text.is_empty:
         return None
     analyzer = analyzer_for_locale(locale)
@@ -85,11 +93,11 @@ def text_query(schema: tantivy.Schema, doc_type: str, locale: str, text: TextQue
     for index, term in enumerate(text.terms):
         prefix = text.prefix_last and index == len(text.terms) - 1
         for token in tokenize(term):
-            clauses.append((Must, _term_query(schema, fields, term, token, prefix)))
+            clauses.append((Must, _term_query(schema, searcher, fields, term, token, prefix)))
     for phrase in text.phrases:
         words = [t for word in phrase for t in tokenize(word)]
         if len(words) == 1:
-            clauses.append((Must, _term_query(schema, fields, words[0], words[0], False)))
+            clauses.append((Must, _term_query(schema, searcher, fields, words[0], words[0], False)))
         elif words:
             options = [(Should, tantivy.Query.boost_query(tantivy.Query.phrase_query(schema, name, list[str | tuple[int, str]](words)), boost))
                        for name, boost in fields]
@@ -97,8 +105,8 @@ def text_query(schema: tantivy.Schema, doc_type: str, locale: str, text: TextQue
     return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
 
 
-def _term_query(schema: tantivy.Schema, fields: list[tuple[str, float]], term: str, token: str,
-                prefix: bool) -> tantivy.Query:
+def _term_query(schema: tantivy.Schema, searcher: tantivy.Searcher, fields: list[tuple[str, float]], term: str,
+                token: str, prefix: bool) -> tantivy.Query:
     distance = typo_distance(term)
     options: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for name, boost in fields:
@@ -109,10 +117,24 @@ def _term_query(schema: tantivy.Schema, fields: list[tuple[str, float]], term: s
             fuzzy = tantivy.Query.fuzzy_term_query(schema, name, token, distance, True, False)
             options.append((Should, tantivy.Query.boost_query(fuzzy, boost * _FUZZY_WEIGHT)))
         if prefix:
-            for stem in dict.fromkeys((token, term)):
-                typed = tantivy.Query.fuzzy_term_query(schema, name, stem, 0, True, True)
-                options.append((Should, tantivy.Query.boost_query(typed, boost * _PREFIX_WEIGHT)))
+            options += _prefix_options(schema, searcher, name, (token, term), boost * _PREFIX_WEIGHT)
     return tantivy.Query.boolean_query(options)
+
+
+def _prefix_options(schema: tantivy.Schema, searcher: tantivy.Searcher, name: str, stems: tuple[str, str],
+                    weight: float) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+    """The words of field ``name`` starting with the stemmed or the raw typed word, each at
+    score ``weight``: the automaton's answer, from one term scorer per listed word instead of
+    a bitset of the whole segment, while the list is short."""
+    cap = _MAX_LISTED_EXPANSIONS + 1
+    if min(len(s) for s in stems) >= _LIST_PREFIX_MIN_CHARS:
+        listed = [searcher.terms_with_prefix(name, stem, limit=cap) for stem in dict.fromkeys(stems)]
+        words = {t for found in listed for t, _ in found}
+        if all(len(found) < cap for found in listed) and len(words) <= _MAX_LISTED_EXPANSIONS:
+            return [(Should, tantivy.Query.const_score_query(tantivy.Query.term_query(schema, name, t), weight))
+                    for t in sorted(words)]
+    return [(Should, tantivy.Query.boost_query(tantivy.Query.fuzzy_term_query(schema, name, stem, 0, True, True), weight))
+            for stem in dict.fromkeys(stems)]
 
 
 def scope_filters(schema: tantivy.Schema, scope: Scope) -> Filters:
