@@ -57,7 +57,8 @@ from .errors import ReplicationError, SlotError, SlotInUse, SlotInvalidated
 from .incremental import CHUNK_SIZE, IncrementalSnapshots, TableProgress
 from .lag import SlotLag, read_slot_lag
 from .lsn import format_lsn, parse_lsn
-from .pgoutput import Relation, Type, decode
+from .gcpause import collector_paused
+from .pgoutput import Relation, Type
 from .records import ChangeConsumer, ChangeRecord
 from .snapshot import SnapshotReader, SnapshotResult
 from .tables import TableSchema
@@ -262,33 +263,24 @@ class EmbeddedConnector:
         delivered = received = 0
         try:
             while True:
-                message = cursor.read_message()
-                if message is None:
-                    if not assembler.in_transaction:
-                        if batch:
-                            self._consumer.deliver(batch)
-                            batch = []
-                        self._report_progress(cursor)
-                        if received:
-                            break
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._wait(cursor, remaining, idle=not assembler.in_transaction)
-                    continue
-                received += 1
-                done = assembler.feed(message.data_start, decode(message.payload))
-                if done is None:
-                    continue
-                if self._skip_through is not None and done.end_lsn <= self._skip_through:
-                    continue
-                incremental = self._incremental
-                batch.extend(done.records if incremental is None else incremental.process(done.records))
-                delivered += 1
-                if len(batch) >= self.config.max_batch_records:
+                with collector_paused():
+                    read, completed, full = self._drain(cursor, assembler, batch)
+                received += read
+                delivered += completed
+                if full or (batch and not assembler.in_transaction):
                     self._consumer.deliver(batch)
                     batch = []
-                    self._confirm()
+                    if full:
+                        self._confirm()
+                        continue
+                if not assembler.in_transaction:
+                    self._report_progress(cursor)
+                    if received:
+                        break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._wait(cursor, remaining, idle=not assembler.in_transaction)
             if batch:
                 self._consumer.deliver(batch)
             self._confirm()
@@ -296,6 +288,28 @@ class EmbeddedConnector:
             self._raise_if_invalidated()
             raise ReplicationError(f"replication stream failed: {exc}".strip()) from exc
         return delivered
+
+    def _drain(
+        self, cursor: psycopg2.extras.ReplicationCursor, assembler: StreamAssembler, batch: list[ChangeRecord]
+    ) -> tuple[int, int, bool]:
+        """Decode what has arrived into ``batch`` until nothing is left to read or the
+        batch is full. Returns (messages read, transactions added, batch full)."""
+        read = completed = 0
+        limit = self.config.max_batch_records
+        skip_through = self._skip_through
+        while True:
+            message = cursor.read_message()
+            if message is None:
+                return read, completed, False
+            read += 1
+            done = assembler.feed_payload(message.data_start, message.payload)
+            if done is None or (skip_through is not None and done.end_lsn <= skip_through):
+                continue
+            incremental = self._incremental
+            batch.extend(done.records if incremental is None else incremental.process(done.records))
+            completed += 1
+            if len(batch) >= limit:
+                return read, completed, True
 
     def _wait(self, cursor: psycopg2.extras.ReplicationCursor, remaining: float, idle: bool) -> None:
         """Sleep until the server sends something; while idle, ask for keepalives so a

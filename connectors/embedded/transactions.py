@@ -104,6 +104,10 @@ class StreamAssembler:
     def in_transaction(self) -> bool:
         return self._open is not None
 
+    def feed_payload(self, lsn: int, payload: bytes) -> CompletedTransaction | None:
+        """Like :meth:`feed`, from the raw pgoutput message (protocol version 1)."""
+        return self.feed(lsn, pg.decode(payload))
+
     def feed(self, lsn: int, message: pg.Message) -> CompletedTransaction | None:
         if isinstance(message, (pg.Insert, pg.Update, pg.Delete)):
             self._row_change(lsn, message)
