@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import multiprocessing
 import json
 import os
@@ -29,6 +30,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -190,9 +192,32 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class GcTimer:
+    """Time spent in the cyclic garbage collector (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._started
+        self.full += info.get("generation") == 2
+
+
 def _child_run(database_url: str, state_dir: Path, slot: str, expected: tuple[int, int],
                profile: Path | None) -> dict[str, Any]:
-    result = run_once(database_url, state_dir, slot, expected, profile)
+    collector = GcTimer()
+    gc.callbacks.append(collector)
+    try:
+        result = run_once(database_url, state_dir, slot, expected, profile)
+    finally:
+        gc.callbacks.remove(collector)
+    result["gc_seconds"] = round(collector.seconds, 3)
+    result["gc_full_collections"] = collector.full
     result["peak_rss_mb"] = peak_rss_mb()  # this child's: the rebuild alone
     return result
 
@@ -224,6 +249,13 @@ def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path 
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
 
 
+def manifest_from(path: Path) -> Manifest:
+    """A manifest saved as ``Manifest.to_json`` (to reuse a template across runs while iterating)."""
+    data = json.loads(path.read_text())
+    return Manifest(data["products"], data["tenants"], data["seed"], Counter(data["rows"]),
+                    data["product_documents"], data["content_documents"], data["seconds"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--products", type=int, default=20_000)
@@ -236,13 +268,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42, help="the generator's seed")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. the commit measured)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--template", help="with --admin-url: an already generated template database to clone "
+                                           "(its manifest is read from --manifest), instead of generating one")
+    parser.add_argument("--manifest", type=Path, help="the generator's manifest JSON of --template")
     args = parser.parse_args()
     products, runs = (300, 1) if args.small else (args.products, args.runs)
     out = args.out or RESULTS / ("pipeline_rebuild_small.json" if args.small else "pipeline_rebuild.json")
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-"))
     try:
         with bench_server(work, args.port, args.admin_url) as admin_url:
-            measured = measure(admin_url, work, products, runs, args.profile, args.seed)
+            prepared = (args.template, manifest_from(args.manifest)) if args.template and args.manifest else None
+            measured = measure(admin_url, work, products, runs, args.profile, args.seed, prepared)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report = {

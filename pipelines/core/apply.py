@@ -117,12 +117,13 @@ def route(event: ChangeEvent) -> set[RootKey]:
         raise InvalidEvent(event, f"cannot route row: {exc!r}") from exc
 
 
-def _route_addresses(event: ChangeEvent) -> set[tuple[DocType, str, str]]:
-    if event.table not in ROOT_TABLES:
+def _route_addresses(event: ChangeEvent, table: str | None = None) -> set[tuple[DocType, str, str]]:
+    table = event.table if table is None else table
+    if table not in ROOT_TABLES:
         return set()
     try:
         return {address for row in (event.before, event.after) if row is not None
-                if (address := root_address(event.table, row)) is not None}
+                if (address := root_address(table, row)) is not None}
     except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidEvent(event, f"cannot route row: {exc!r}") from exc
 
@@ -134,32 +135,33 @@ def apply(store: StateStore, event: ChangeEvent) -> set[RootKey]:
     re-emit: sinks may be behind state). Raises InvalidEvent for a bad event, before
     writing anything.
     """
-    if is_ignored(event):
+    table = event.table  # a property of a property: read once, it is used all over
+    if event.op == "m" or table in IGNORED:
         return set()
     version = event_version(event)
     if event.op == "t":
-        return _truncate(store, event.table, version)
+        return _truncate(store, table, version)
     try:
         parse_event_rows(event)
     except InvalidChangeEvent as exc:
         raise InvalidEvent(event, str(exc)) from exc
-    routed = _route_addresses(event)
+    routed = _route_addresses(event, table)
     roots = {root_key(address) for address in routed}
     row = event.after if event.op != "d" else event.before
     assert row is not None  # parse_change_event guarantees the row for c/r/u/d
-    key = row_key(event.table, row["id"])
+    key = row_key(table, row["id"])
     stored = store.get(key)
-    if _is_newer(store, event.table, version, stored):
-        if stored is not None and stored.row is not None and event.table in ROOT_TABLES:
-            old_root = root_of(event.table, stored.row)
+    if _is_newer(store, table, version, stored):
+        if stored is not None and stored.row is not None and table in ROOT_TABLES:
+            old_root = root_of(table, stored.row)
             if old_root is not None:
                 roots.add(old_root)
         new_row = event.after if event.op != "d" else None
-        groups = groups_of(event.table, new_row) if new_row is not None else ()
+        groups = groups_of(table, new_row) if new_row is not None else ()
         store.put(key, StoredRow(version, new_row, groups))
-    _raise_marks(store, event.table, routed, (event.before, event.after), version[1])
-    if event.table in DIMENSIONS and not _irrelevant_update(event):
-        roots |= fan_out(store, event.table, [r for r in (event.before, event.after) if r is not None])
+    _raise_marks(store, table, routed, (event.before, event.after), version[1])
+    if table in DIMENSIONS and not _irrelevant_update(event):
+        roots |= fan_out(store, table, [r for r in (event.before, event.after) if r is not None])
     return _only_roots(store, roots)
 
 

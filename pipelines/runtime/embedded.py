@@ -32,6 +32,7 @@ so the read model ends equal to a clean rebuild.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -99,6 +100,11 @@ class RunnerConfig:
     recent_seconds: how long emitted documents are remembered for ``rewrite_recent`` (a
         replay's switch is followed within ``alias_check_interval`` plus a flush).
     recent_max_batches: at most this many batches are remembered (bounds memory on a burst).
+    tune_gc: after each batch absorbed (a snapshot's, or a large transaction's) move every object
+        alive into the GC's permanent generation (``gc.freeze``), so full collections stop
+        walking the state, and pause the cyclic GC while the absorbed roots are built (their
+        documents live for a slice, long enough to be promoted and walked again and again;
+        reference counting frees them). Process-wide: meant for a pipeline's own process.
     """
 
     pipeline: str = "embedded"
@@ -111,6 +117,7 @@ class RunnerConfig:
     retry_interval: float = 2.0
     recent_seconds: float = 30.0
     recent_max_batches: int = 20_000
+    tune_gc: bool = True
 
 
 class EmbeddedRunner:
@@ -245,6 +252,11 @@ class EmbeddedRunner:
                 with self._stage("project"):
                     rejected = self._projection.absorb(decoded.events)
                 self._store_dead(decoded, rejected)
+                if self.config.tune_gc:
+                    # A snapshot's state is millions of long-lived objects without cycles: left
+                    # to the cyclic GC, each full collection walks all of them again (a fifth of
+                    # a rebuild's CPU). Frozen, they are still freed by reference counting.
+                    gc.freeze()
             elif self._projection.pending_roots == 0:
                 with self._stage("project"):
                     documents, rejected = self._projection.project(decoded.events)
@@ -315,6 +327,23 @@ class EmbeddedRunner:
         Every slice is durable in every sink, and the state written, before this returns
         or raises; each sink is still used by one thread at a time.
         """
+        with self._gc_paused():
+            self._emit_pending_slices()
+        self._forgotten_through = max(self._forgotten_through, self._batch_commit or 0)
+
+    @contextmanager
+    def _gc_paused(self) -> Iterator[None]:
+        paused = self.config.tune_gc and gc.isenabled()
+        if paused:
+            gc.freeze()  # the state is final here; only documents come and go
+            gc.disable()
+        try:
+            yield
+        finally:
+            if paused:
+                gc.enable()
+
+    def _emit_pending_slices(self) -> None:
         saving = self._behind.submit(self._projection.save_ahead) if self._projection.pending_roots else None
         writing: tuple[Future[None], list[RootDocuments]] | None = None
         try:
@@ -340,7 +369,6 @@ class EmbeddedRunner:
                 writing[0].exception()  # waits; the first error is already propagating
             if saving is not None:
                 saving.exception()
-        self._forgotten_through = max(self._forgotten_through, self._batch_commit or 0)
 
     def _store_dead(self, decoded: Decoded | None, rejected: list[Rejected]) -> None:
         pipeline, prefix = self.config.pipeline, self.config.topic_prefix
