@@ -29,7 +29,7 @@ from search_api.query import OPTION_PREFIX, DocType, SearchRequest
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Row = tuple[SortValue, str, tantivy.DocAddress | None]
-FacetAnswer = tuple[int | None, dict[str, list[FacetValue]]]
+FacetAnswer = tuple[int, dict[str, list[FacetValue]]]
 
 
 class TantivyBackend:
@@ -61,14 +61,20 @@ class TantivyBackend:
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
         text = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text)
+        if text is not None and tq.locale_implied_by_text(searcher, scope.locale):
+            del filters.named["_locale"]
         query = filters.combine(text)
         known = self._facet_cache.get(key) if request.facets else None
         pending: Future[FacetAnswer] | None = None
-        if request.facets and known is None and self._pool is not None:
-            pending = self._pool.submit(_facets, searcher, filters, text, request)
-        counted, hits = _page(searcher, schema, query, request, count=not _facets_count(filters, request))
-        if request.facets and known is None:
-            known = pending.result() if pending is not None else _facets(searcher, filters, text, request)
+        counting = bool(request.facets) and known is None
+        if counting:
+            matching = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text, scoring=False)
+            if self._pool is not None:
+                pending = self._pool.submit(_facets, searcher, filters, matching, request)
+        # With facets the aggregation pass counts the total; the page pass only ranks.
+        counted, hits = _page(searcher, schema, query, request, count=not request.facets)
+        if counting:
+            known = pending.result() if pending is not None else _facets(searcher, filters, matching, request)
             self._facet_cache.put(key, known)
         total, facets = known or (None, {})
         total = counted if total is None else total
@@ -224,28 +230,18 @@ def _neg(key: SortValue) -> Any:
     return tuple(-b for b in key.encode())  # descending text never happens today; keep the order total
 
 
-def _facets_count(filters: tq.Filters, request: SearchRequest) -> bool:
-    """Whether ``_facets`` returns the total: it does when a requested facet is also filtered on."""
-    return any(name in filters.named for name in request.facets)
-
-
 def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
-            request: SearchRequest) -> tuple[int | None, dict[str, list[FacetValue]]]:
-    """Every requested facet's counts in one aggregation pass, and the total when it tells.
+            request: SearchRequest) -> FacetAnswer:
+    """The total and every requested facet's counts in one aggregation pass.
 
     A facet's counts leave out its own filter (disjunctive facets), so the pass runs over
     the documents matching all but the active facet filters; a ``filter`` aggregation
     narrows it to every filter (the total, and the facets without a filter of their own)
     and each filtered facet counts under the other facets' filters.
     """
-    if not request.facets:
-        return None, {}
     active = [name for name in request.facets if name in filters.named]
     terms = {name: _terms(request.doc_type, name) for name in request.facets}
     keys = {name: f"f{i}" for i, name in enumerate(request.facets)}
-    if not active:  # nothing to leave out: the page search counts
-        result = searcher.aggregate(filters.combine(text), {keys[n]: terms[n] for n in request.facets})
-        return None, {n: _buckets(n, result[keys[n]], request.facet_size) for n in request.facets}
     shared = {keys[n]: terms[n] for n in request.facets if n not in active}
     aggs: dict[str, Any] = {"all": {"filter": filters.expression(active), "aggs": shared}}
     for name in active:

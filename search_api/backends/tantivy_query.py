@@ -82,8 +82,10 @@ def _any_term_expression(field_name: str, values: tuple[str, ...]) -> str:
 
 
 def text_query(schema: tantivy.Schema, searcher: tantivy.Searcher, doc_type: str, locale: str,
-               text: TextQuery) -> tantivy.Query | None:
-    """``searcher`` lists the words a typed prefix starts (its term dictionary)."""
+               text: TextQuery, scoring: bool = True) -> tantivy.Query | None:
+    """``searcher`` lists the words a typed prefix starts (its term dictionary). Without
+    ``scoring`` the query matches the same documents with fewer clauses (for counting): a
+    word's exact clause is left out where its typo clause matches it anyway."""
     if text.is_empty:
         return None
     analyzer = analyzer_for_locale(locale)
@@ -93,11 +95,11 @@ def text_query(schema: tantivy.Schema, searcher: tantivy.Searcher, doc_type: str
     for index, term in enumerate(text.terms):
         prefix = text.prefix_last and index == len(text.terms) - 1
         for token in tokenize(term):
-            clauses.append((Must, _term_query(schema, searcher, fields, term, token, prefix)))
+            clauses.append((Must, _term_query(schema, searcher, fields, term, token, prefix, scoring)))
     for phrase in text.phrases:
         words = [t for word in phrase for t in tokenize(word)]
         if len(words) == 1:
-            clauses.append((Must, _term_query(schema, searcher, fields, words[0], words[0], False)))
+            clauses.append((Must, _term_query(schema, searcher, fields, words[0], words[0], False, scoring)))
         elif words:
             options = [(Should, tantivy.Query.boost_query(tantivy.Query.phrase_query(schema, name, list[str | tuple[int, str]](words)), boost))
                        for name, boost in fields]
@@ -106,35 +108,50 @@ def text_query(schema: tantivy.Schema, searcher: tantivy.Searcher, doc_type: str
 
 
 def _term_query(schema: tantivy.Schema, searcher: tantivy.Searcher, fields: list[tuple[str, float]], term: str,
-                token: str, prefix: bool) -> tantivy.Query:
+                token: str, prefix: bool, scoring: bool) -> tantivy.Query:
     distance = typo_distance(term)
     options: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for name, boost in fields:
-        options.append((Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, token), boost)))
-        if boost < _FUZZY_MIN_BOOST:
-            continue
-        if distance:
+        typo = bool(distance) and boost >= _FUZZY_MIN_BOOST
+        if scoring or not typo:
+            options.append((Should, _boosted(tantivy.Query.term_query(schema, name, token), boost if scoring else 1.0)))
+        if typo:
             fuzzy = tantivy.Query.fuzzy_term_query(schema, name, token, distance, True, False)
-            options.append((Should, tantivy.Query.boost_query(fuzzy, boost * _FUZZY_WEIGHT)))
-        if prefix:
-            options += _prefix_options(schema, searcher, name, (token, term), boost * _PREFIX_WEIGHT)
+            options.append((Should, _boosted(fuzzy, boost * _FUZZY_WEIGHT if scoring else 1.0)))
+        if prefix and boost >= _FUZZY_MIN_BOOST:
+            # Counting, the word itself is matched already by its exact or typo clause.
+            options += _prefix_options(schema, searcher, name, (token, term), boost * _PREFIX_WEIGHT,
+                                       set() if scoring else {token})
     return tantivy.Query.boolean_query(options)
 
 
+def _boosted(query: tantivy.Query, boost: float) -> tantivy.Query:
+    return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+
 def _prefix_options(schema: tantivy.Schema, searcher: tantivy.Searcher, name: str, stems: tuple[str, str],
-                    weight: float) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+                    weight: float, matched: set[str]) -> list[tuple[tantivy.Occur, tantivy.Query]]:
     """The words of field ``name`` starting with the stemmed or the raw typed word, each at
     score ``weight``: the automaton's answer, from one term scorer per listed word instead of
-    a bitset of the whole segment, while the list is short."""
+    a bitset of the whole segment, while the list is short; words in ``matched`` are left out."""
     cap = _MAX_LISTED_EXPANSIONS + 1
     if min(len(s) for s in stems) >= _LIST_PREFIX_MIN_CHARS:
         listed = [searcher.terms_with_prefix(name, stem, limit=cap) for stem in dict.fromkeys(stems)]
         words = {t for found in listed for t, _ in found}
         if all(len(found) < cap for found in listed) and len(words) <= _MAX_LISTED_EXPANSIONS:
             return [(Should, tantivy.Query.const_score_query(tantivy.Query.term_query(schema, name, t), weight))
-                    for t in sorted(words)]
+                    for t in sorted(words - matched)]
     return [(Should, tantivy.Query.boost_query(tantivy.Query.fuzzy_term_query(schema, name, stem, 0, True, True), weight))
             for stem in dict.fromkeys(stems)]
+
+
+def locale_implied_by_text(searcher: tantivy.Searcher, locale: str) -> bool:
+    """Whether a text clause alone keeps a search in ``locale``: a document's words are in the
+    fields of its own locale's analyzer, so when no other locale in the index shares that
+    analyzer (``en`` beside ``en-GB`` would), the locale filter adds nothing but its cost, a
+    seek into a posting list of a third of the index for every candidate."""
+    analyzer = analyzer_for_locale(locale)
+    return all(t == locale or analyzer_for_locale(t) != analyzer for t, _ in searcher.terms_with_prefix("locale", ""))
 
 
 def scope_filters(schema: tantivy.Schema, scope: Scope) -> Filters:
