@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +33,7 @@ def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _quiet_collector()
         yield
         chosen.close()
         database.close()
@@ -40,7 +42,8 @@ def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -
     app.state.settings = settings
     app.state.authenticator = Authenticator(PostgresTenantDirectory(database), settings.host_tenants,
                                             settings.key_cache_ttl_seconds)
-    app.state.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_second / settings.processes,
+                                    max(1, settings.rate_limit_burst // settings.processes))
     gate = FreshnessGate(PostgresAppliedPosition(database, settings.pipeline_name), settings.wait_bound_seconds,
                          settings.wait_poll_seconds)
     app.state.service = SearchService(chosen, documents, gate, settings.stale_mode)
@@ -52,6 +55,15 @@ def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -
         return {"status": "ok", "backend": chosen.name}
 
     return app
+
+
+def _quiet_collector() -> None:
+    """Move what the app built at start-up out of the cyclic collector's sight and collect
+    young objects less often: a request allocates short-lived objects only, and full
+    collections over the framework's long-lived ones were ~5% of a search's CPU."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 def _backend(settings: SearchSettings, database: Database, documents: DocumentStore) -> SearchBackend:

@@ -31,6 +31,8 @@ class SearchSettings(BaseSettings):
     key_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=300)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, ge=1)
+    processes: int = Field(default=1, ge=1, description="Worker processes serving the API (uvicorn --workers): the"
+                           " rate limit is kept per process, each allowing its share of the rate and burst")
     cache_max_age_seconds: int = Field(default=5, ge=0)
     max_query_chars: int = Field(default=256, ge=1)
     max_page_size: int = Field(default=100, ge=1)
