@@ -52,7 +52,9 @@ from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import docs_topic, table_topic
 from migrations import runner
 from rustok.postgres import ensure_database
-from tests.integration.faust.harness import Debezium, Worker, create_source_topics, wait_for
+from tests.integration.faust.harness import (
+    Debezium, Worker, create_source_topics, wait_for, wal_position,
+)
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
@@ -203,6 +205,7 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             # A pipeline that cannot keep up is a finding: report what became visible, do not fail.
             caught_up = _settles(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60)
         assert worker.alive(), worker.log_tail()
+        tokens = token_waits(url, TOKEN_SAMPLES)
         metrics = worker.metrics()
     latencies, index_stage = [], []
     docs_at = stamps.at[stamps.docs_topic]
@@ -222,9 +225,36 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         "stages": {**_split(committed, stamps),
                    "index": {"samples": len(index_stage), "p50_ms": round(percentile(index_stage, 0.5) * 1000, 1),
                              "p99_ms": round(percentile(index_stage, 0.99) * 1000, 1)} if index_stage else None},
+        "consistency_token": {"samples": len(tokens), "measured": TOKEN_MEASURED, **_latency_summary(tokens)},
         "worker_metrics": worker_metric_lines(metrics),
         "load_average_before": load_before, "load_average_after": load_average(),
     }
+
+
+TOKEN_SAMPLES = 20
+TOKEN_MEASURED = ("after the steady writes: one write at a time, its commit → the pipeline's checkpoint "
+                  "(applied_commit_lsn, what the search API's min_version waits for) at or past its WAL position")
+
+
+def token_waits(url: str, samples: int, timeout: float = 30.0) -> list[float]:
+    """Seconds from a commit to the checkpoint reaching its consistency token, one write at a time."""
+    waits = []
+    with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(url, autocommit=True) as reader:
+        def applied() -> int:
+            row = reader.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = 'faust'"
+                                 ).fetchone()
+            return 0 if row is None else int(str(row[0]))
+
+        for i in range(samples):
+            conn.execute("UPDATE commerce_product_translations SET title = %s WHERE id = md5(%s)::uuid",
+                         (f"token-{i}", f"pt{i % 10 + 1}en"))
+            token = wal_position(conn)
+            started = time.perf_counter()
+            while applied() < token and time.perf_counter() - started < timeout:
+                time.sleep(0.005)
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.3)  # not in step with the checkpoint rounds
+    return waits
 
 
 def worker_metric_lines(metrics: str) -> list[str]:

@@ -102,15 +102,38 @@ class KafkaOffsets:
         self._admin.close()
 
 
-def slot_position(database_url: str, slot_name: str) -> tuple[int | None, int]:
-    """(the slot's confirmed_flush_lsn or None, the server's current WAL end) as integers."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT (SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = %s),"
-            " pg_current_wal_lsn() - '0/0'::pg_lsn", (slot_name,)).fetchone()
-    assert row is not None
-    confirmed, end = row
-    return (None if confirmed is None else int(confirmed)), int(end)
+SLOT_POSITION = ("SELECT (SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = %s),"
+                 " pg_current_wal_lsn() - '0/0'::pg_lsn")
+
+
+class SlotPosition:
+    """(the slot's confirmed_flush_lsn or None, the server's current WAL end) as integers.
+
+    Over one kept connection: a round runs every ``checkpoint_interval`` (0.2 s), and a new
+    connection per round cost more than the query. Blocking; call from a thread.
+    """
+
+    def __init__(self, database_url: str, slot_name: str) -> None:
+        self._url = database_url
+        self._slot = slot_name
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def __call__(self) -> tuple[int | None, int]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._url, autocommit=True)
+        try:
+            row = self._conn.execute(SLOT_POSITION, (self._slot,)).fetchone()
+        except psycopg.Error:
+            self.close()  # the next round reconnects
+            raise
+        assert row is not None
+        confirmed, end = row
+        return (None if confirmed is None else int(str(confirmed))), int(str(end))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +166,13 @@ class Checkpointer:
         self._checkpoints = checkpoints
         self._metrics = metrics
         self._timeout = stage_timeout
+        self._slot_position = SlotPosition(topology.database_url, topology.slot_name)
         self.applied: int | None = None
 
     async def round(self) -> int | None:
         """One round; returns the position saved, or None when nothing new was applied."""
         topology = self._topology
-        confirmed, wal_end = await asyncio.to_thread(slot_position, topology.database_url, topology.slot_name)
+        confirmed, wal_end = await asyncio.to_thread(self._slot_position)
         if confirmed is None:
             return None
         if self.applied is not None and confirmed <= self.applied:

@@ -97,6 +97,16 @@ async def _no_ack(event: EventT[bytes]) -> bool:
     raise RuntimeError("the project agent has not started")
 
 
+def _forget_payloads(events: Sequence[EventT[bytes]]) -> None:
+    """Drop the events' keys and values (the batch has its own references): held through a
+    snapshot, the events only need their positions, for the acknowledgement, and the
+    payloads of a 10k-product catalogue's 170k rows are ~250 MB."""
+    for event in events:
+        message = event.message
+        message.key = message.value = None
+        event.key = event.value = None
+
+
 def _die(stage: str, exc: BaseException) -> None:
     # Ending the process is the only way to keep take_events from acknowledging the batch.
     log.critical("batch failed; exiting without acknowledging it", exc_info=exc, extra={"stage": stage})
@@ -214,6 +224,7 @@ class FaustPipeline:
             self._last_batch_at = time.monotonic()
             started = time.perf_counter()
             batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
+            _forget_payloads(events)
             out = await asyncio.to_thread(self.project_stage.process, batch, True)
             self.metrics.timed("project", time.perf_counter() - started)
             self.metrics.count("source", out.events)
@@ -232,12 +243,16 @@ class FaustPipeline:
         """Build every waiting root, publish, commit state, wait for the broker, then acknowledge
         every held event (in this order: see the module doc)."""
         stage = self.project_stage
+        if stage.pending_roots > self.settings.release_roots:
+            log.info("building held roots", extra={"roots": stage.pending_roots, "held_events": len(self._held)})
         while stage.pending_roots:
             started = time.perf_counter()
             out = await asyncio.to_thread(stage.release, self.settings.release_roots)
             self.metrics.timed("project", time.perf_counter() - started)
             self._sent += await self._publish(out)
-        stage.commit()
+        # In the thread too: after a snapshot it encodes every row of the state. Only this agent
+        # touches the tables, and their writes are only noted until publish_changelog.
+        await asyncio.to_thread(stage.commit)
         self._sent += await self.rows.publish_changelog()
         self._sent += await self.marks.publish_changelog()
         published = time.perf_counter()
