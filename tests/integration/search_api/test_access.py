@@ -167,3 +167,11 @@ def test_typos_are_forgiven_on_tantivy_by_word_length(make_client: ClientFactory
     assert handles(client.get(P, params={"q": "mog "})) == []                       # 3 letters: exact only
     exact_first = handles(client.get(P, params={"q": "hoodie"}))
     assert exact_first[0] == "zip-hoodie"
+
+
+def test_each_of_several_worker_processes_allows_its_share_of_a_key_rate(make_client: ClientFactory,
+                                                                         world: World) -> None:
+    client = make_client(rate_limit_per_second=1.0, rate_limit_burst=6, processes=3)
+    headers = {"Authorization": f"Bearer {world.catalog.key(world.a, 'search_public')}"}
+    statuses = [client.get(P, headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]  # a burst of 6 over 3 processes: 2 here
