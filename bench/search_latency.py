@@ -17,7 +17,11 @@ the ratios to Tantivy to ``bench/results/search_latency.json``.
     .venv/bin/python bench/search_latency.py --products 5000 --duration 10   # quick run
     .venv/bin/python bench/search_latency.py --work-dir /tmp/sbench/w100k --systems tantivy
 
-The load generator runs on the same machine as the servers and PostgreSQL.
+The load generator runs on the same machine as the servers and PostgreSQL, in a process
+of its own: by default pre-encoded requests on keep-alive connections of one uvloop loop
+(~0.3 ms CPU per request; ``--client httpx`` keeps the AsyncClient of earlier runs, several
+times that). ``--server-workers N`` serves each system with N uvicorn processes (the search
+API then splits its rate limit, RUSTOK_SEARCH_PROCESSES).
 """
 
 from __future__ import annotations
@@ -164,6 +168,81 @@ async def fire(base: str, key: str, rate: float, duration: float, seed: int) -> 
             tasks.append(asyncio.create_task(one(scheduled, queries(rng))))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
+    return _summary(total, latencies, lags, errors, elapsed)
+
+
+def fire_raw(port: int, key: str, rate: float, duration: float, seed: int) -> dict[str, Any]:
+    """The default load generator, run in a process of its own (``run_generator``): requests
+    encoded before the run, written on keep-alive connections of one uvloop loop (a new one
+    whenever every open connection is busy, so the schedule never waits for the server)."""
+    import urllib.parse
+
+    import uvloop
+
+    rng = random.Random(seed)
+    head = f" HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+
+    def encode(params: dict[str, Any]) -> bytes:
+        return b"GET /v1/products/search?" + urllib.parse.urlencode(params).encode() + head
+
+    warm = [encode(queries(rng)) for _ in range(20)]
+    total = int(rate * duration)
+    planned = [encode(queries(rng)) for _ in range(total)]
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    latencies: list[float] = []
+    lags: list[float] = []
+    errors: dict[str, int] = {}
+
+    async def send(request: bytes) -> bytes:
+        conn = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = conn
+        writer.write(request)
+        status = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        idle.append(conn)
+        return status
+
+    async def one(scheduled: float, request: bytes) -> None:
+        lags.append((time.perf_counter() - scheduled) * 1000)
+        try:
+            status = await asyncio.wait_for(send(request), REQUEST_TIMEOUT)
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+            errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+            return
+        if status.split(b" ")[1:2] != [b"200"]:
+            code = status.split(b" ")[1].decode() if b" " in status else "bad status line"
+            errors[code] = errors.get(code, 0) + 1
+            return
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+
+    async def run() -> float:
+        for request in warm:
+            await send(request)
+        start = time.perf_counter()
+        tasks = []
+        for i, request in enumerate(planned):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.ensure_future(one(scheduled, request)))
+        await asyncio.gather(*tasks)
+        return time.perf_counter() - start
+
+    cpu = time.process_time()
+    elapsed = uvloop.run(run())
+    out = _summary(total, latencies, lags, errors, elapsed)
+    out["generator_cpu_ms_per_request"] = round((time.process_time() - cpu) * 1000 / (total + len(warm)), 3)
+    return out
+
+
+def _summary(total: int, latencies: list[float], lags: list[float], errors: dict[str, int],
+             elapsed: float) -> dict[str, Any]:
     latencies.sort()
     if not latencies:
         return {"requests": total, "ok": 0, "errors": errors}
@@ -172,6 +251,25 @@ async def fire(base: str, key: str, rate: float, duration: float, seed: int) -> 
             "p50_ms": at["p50"], "p95_ms": at["p95"], "p99_ms": at["p99"], "max_ms": round(latencies[-1], 2),
             "mean_ms": at["mean"],
             "generator_start_lag_ms": {k: v for k, v in _percentiles(lags).items() if k in ("p50", "p99")}}
+
+
+def run_generator(client: str, base: str, key: str, rate: float, duration: float, seed: int) -> dict[str, Any]:
+    """The load generator in a process of its own, so it competes with the server only for
+    the CPU it needs (``raw``: pre-encoded requests; ``httpx``: the AsyncClient of earlier runs)."""
+    import multiprocessing
+
+    port = int(base.rsplit(":", 1)[1])
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        if client == "raw":
+            return pool.apply(fire_raw, (port, key, rate, duration, seed))
+        return pool.apply(_fire_httpx, (base, key, rate, duration, seed))
+
+
+def _fire_httpx(base: str, key: str, rate: float, duration: float, seed: int) -> dict[str, Any]:
+    cpu = time.process_time()
+    out = asyncio.run(fire(base, key, rate, duration, seed))
+    out["generator_cpu_ms_per_request"] = round((time.process_time() - cpu) * 1000 / (out["requests"] + 20), 3)
+    return out
 
 
 def service_time(database_url: str, index_root: Path, count: int, seed: int = 3) -> dict[str, Any]:
@@ -422,18 +520,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(system: str, database_url: str, index_root: Path, key: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start one system under uvicorn (1 worker, uvloop, httptools): a search API backend, or
-    ``plain_sql``, the bench's own endpoint over the write tables."""
+def serve(system: str, database_url: str, index_root: Path, key: str,
+          workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """Start one system under uvicorn (``workers`` processes, uvloop, httptools): a search API
+    backend, or ``plain_sql``, the bench's own endpoint over the write tables."""
     port = free_port()
     env = {**os.environ, "RUSTOK_SEARCH_DATABASE_URL": database_url, "RUSTOK_SEARCH_INDEX_DIR": str(index_root),
            "RUSTOK_SEARCH_BACKEND": system, "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
            "RUSTOK_SEARCH_RATE_LIMIT_BURST": "100000", "BENCH_PLAIN_DATABASE_URL": database_url,
-           "BENCH_PLAIN_KEY": key}
+           "BENCH_PLAIN_KEY": key, "RUSTOK_SEARCH_PROCESSES": str(workers)}
     app = (["--app-dir", str(Path(__file__).parent), "search_latency:plain_sql_app"] if system == "plain_sql"
            else ["search_api.app:app_from_environment"])
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", *app, "--port", str(port),
-                                "--log-level", "warning", "--no-access-log", "--workers", "1", "--loop", "uvloop",
+                                "--log-level", "warning", "--no-access-log", "--workers", str(workers), "--loop", "uvloop",
                                 "--http", "httptools"], env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -459,6 +558,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "search_latency.json")
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--work-dir", type=Path, help="keep data here and reuse it on the next run (same --products)")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="load generator (its own process): pre-encoded keep-alive requests, or httpx.AsyncClient")
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes per system")
     args = parser.parse_args()
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="rustok-bench-search-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -478,7 +580,8 @@ def main() -> None:
                                    "rate_rps": args.rate, "duration_s": args.duration,
                                    "load_seconds": round(load_seconds, 1), "cpus": os.cpu_count(),
                                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "notes": args.notes,
-                                   "server": "uvicorn, 1 worker, uvloop + httptools; load generator in this process",
+                                   "server": f"uvicorn, {args.server_workers} worker(s), uvloop + httptools",
+                                   "client": f"{args.client}, open loop, in a process of its own",
                                    "facet_workers": os.environ.get("RUSTOK_SEARCH_TANTIVY_FACET_WORKERS", "4"),
                                    "plain_sql": "FTS over the write tables: to_tsvector(title || description) with a"
                                                 " GIN expression index per language, EXISTS per filter, facets by"
@@ -491,11 +594,11 @@ def main() -> None:
             results["normalized_load_seconds"] = round(load_normalized(url), 1)
             plain_marker.write_text("loaded\n")
         for system in args.systems:
-            process, base = serve(system, url, work / "index", key)
+            process, base = serve(system, url, work / "index", key, args.server_workers)
             try:
                 print(f"  firing at {system} for {args.duration}s", file=sys.stderr, flush=True)
                 before, cpu_before = os.getloadavg(), _cpu_seconds(process.pid)
-                run = asyncio.run(fire(base, key, args.rate, args.duration, seed=11))
+                run = run_generator(args.client, base, key, args.rate, args.duration, seed=11)
                 run["load_average_1m"] = {"before": round(before[0], 2), "after": round(os.getloadavg()[0], 2)}
                 if run.get("ok"):
                     spent = _cpu_seconds(process.pid) - cpu_before  # includes the 20 warm-up requests
@@ -519,12 +622,15 @@ def main() -> None:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc; 0 elsewhere)."""
+    """User + system CPU so far of a process and its live children (uvicorn's workers; Linux /proc, 0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(child) for child in children)
 
 
 def _ratios(results: dict[str, Any]) -> dict[str, Any]:
