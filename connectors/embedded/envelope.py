@@ -17,7 +17,7 @@ reads like Debezium's messages:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,49 @@ class EnvelopeBuilder:
             "txId": tx_id,
             "lsn": lsn,
             "xmin": None,
+        }
+
+    def streamed_sources(
+        self, *, schema: str, table: str, ts_micros: int, last_commit_lsn: int | None, tx_id: int
+    ) -> Callable[[int], dict[str, Any]]:
+        """``lsn → source`` for the streamed events of one table in one transaction.
+
+        Only ``lsn`` and ``sequence`` differ between those events, so each block is a
+        copy of one template (same keys in the same order as :meth:`source`) with the
+        two set: the per-event cost of bulk streaming.
+        """
+        template = self.source(schema=schema, table=table, ts_micros=ts_micros, snapshot="false",
+                               last_commit_lsn=last_commit_lsn, lsn=None, tx_id=tx_id)
+        head = sequence_of(last_commit_lsn, None)[:-5]  # '[<last commit>,' of '[<last commit>,null]'
+
+        def source(lsn: int) -> dict[str, Any]:
+            block = template.copy()
+            block["sequence"] = f'{head}"{lsn}"]'
+            block["lsn"] = lsn
+            return block
+
+        return source
+
+    def event(
+        self,
+        op: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        source: dict[str, Any],
+        transaction: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Like :meth:`value`, taking ``before`` and ``after`` as they are (not copied):
+        for callers that built them for this event alone."""
+        now_ns = self.clock.now_ns()
+        return {
+            "before": before,
+            "after": after,
+            "source": source,
+            "transaction": transaction,
+            "op": op,
+            "ts_ms": now_ns // 1_000_000,
+            "ts_us": now_ns // 1000,
+            "ts_ns": now_ns,
         }
 
     def value(

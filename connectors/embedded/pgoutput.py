@@ -272,48 +272,70 @@ class _Reader:
         return value
 
     def tuple_data(self) -> TupleData:
-        # The hot loop of streaming: locals and one bounds check per value instead of
-        # the generic readers.
-        data, pos = self.data, self.pos
-        end = len(data)
-        if pos + 2 > end:
-            self._need(2)
-        (count,) = _I16.unpack_from(data, pos)
-        pos += 2
-        values: list[ColumnValue] = []
-        append = values.append
-        for _ in range(count):
-            if pos >= end:
-                self.pos = pos
-                self._need(1)
-            kind = data[pos]
-            pos += 1
-            if kind == 0x74 or kind == 0x62:  # 't' text, 'b' binary
-                if pos + 4 > end:
-                    self.pos = pos
-                    self._need(4)
-                (size,) = _I32.unpack_from(data, pos)
-                pos += 4
-                if size < 0 or pos + size > end:
-                    self.pos = pos
-                    if size < 0:
-                        raise ProtocolError(f"negative length {size} at byte {pos}")
-                    self._need(size)
-                chunk = data[pos : pos + size]
-                pos += size
-                append(chunk.decode("utf-8") if kind == 0x74 else chunk)
-            elif kind == 0x6E:  # 'n'
-                append(None)
-            elif kind == 0x75:  # 'u'
-                append(UNCHANGED_TOAST)
-            else:
-                raise ProtocolError(f"unknown tuple column kind {kind!r} at byte {pos - 1}")
-        self.pos = pos
-        return tuple(values)
+        values, self.pos = read_tuple(self.data, self.pos)
+        return values
 
     def done(self) -> None:
         if self.pos != len(self.data):
             raise ProtocolError(f"{len(self.data) - self.pos} unexpected trailing bytes")
+
+
+_unpack_i32 = _I32.unpack_from
+
+
+def read_tuple(data: bytes, pos: int) -> tuple[TupleData, int]:
+    """The TupleData at ``pos``, and the position after it.
+
+    The hot loop of streaming, so it reads ``data`` directly rather than through a
+    :class:`_Reader`: text values first, one bounds check per value. A slice past the
+    end of ``data`` comes back short instead of failing, so every length is checked
+    against the end before it is used.
+    """
+    end = len(data)
+    if pos + 2 > end:
+        raise ProtocolError(f"message truncated at byte {pos} (need 2 more of {end})")
+    count = (data[pos] << 8) | data[pos + 1]
+    if count >= 0x8000:
+        raise ProtocolError(f"negative column count at byte {pos}")
+    pos += 2
+    values: list[ColumnValue] = []
+    append = values.append
+    for _ in range(count):
+        if pos >= end:
+            raise ProtocolError(f"message truncated at byte {pos} (need 1 more of {end})")
+        kind = data[pos]
+        if kind == 0x74 or kind == 0x62:  # 't' text, 'b' binary
+            start = pos + 5
+            if start > end:
+                raise ProtocolError(f"message truncated at byte {pos + 1} (need 4 more of {end})")
+            pos = start + _unpack_i32(data, pos + 1)[0]
+            if pos < start or pos > end:
+                if pos < start:
+                    raise ProtocolError(f"negative length {pos - start} at byte {start}")
+                raise ProtocolError(f"message truncated at byte {start} (need {pos - start} more of {end})")
+            append(data[start:pos].decode("utf-8") if kind == 0x74 else data[start:pos])
+        elif kind == 0x6E:  # 'n'
+            pos += 1
+            append(None)
+        elif kind == 0x75:  # 'u'
+            pos += 1
+            append(UNCHANGED_TOAST)
+        else:
+            raise ProtocolError(f"unknown tuple column kind {kind!r} at byte {pos}")
+    return tuple(values), pos
+
+
+def decode_insert(data: bytes) -> tuple[int, TupleData] | None:
+    """The relation id and new row of an Insert outside a streamed transaction, or None
+    when ``data`` is some other message: the bulk of every stream, read without the
+    generic reader or a message object."""
+    if len(data) < 7 or data[0] != 0x49 or data[5] != 0x4E:  # 'I' ... 'N'
+        return None
+    values, end = read_tuple(data, 6)
+    if end != len(data):
+        raise ProtocolError(f"{len(data) - end} unexpected trailing bytes")
+    relation_id: int = _U32.unpack_from(data, 1)[0]
+    return relation_id, values
 
 
 def decode(data: bytes, *, in_stream: bool = False) -> Message:
@@ -324,9 +346,15 @@ def decode(data: bytes, *, in_stream: bool = False) -> Message:
         in_stream: True between Stream Start and Stream Stop (protocol version 2), where
             the row, relation, type, truncate and message messages carry a transaction id.
     """
+    if type(data) is not bytes:
+        data = bytes(data)
     if not data:
         raise ProtocolError("empty message")
-    reader = _Reader(data if type(data) is bytes else bytes(data))
+    if not in_stream:
+        insert = decode_insert(data)
+        if insert is not None:
+            return Insert(None, insert[0], insert[1])
+    reader = _Reader(data)
     kind = reader.char()
     decoder = _DECODERS.get(kind)
     if decoder is None:

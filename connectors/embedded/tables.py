@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import typing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,11 +92,17 @@ class RelationMapping:
         self.relation = relation
         self.table = table
         positions = {column.name: index for index, column in enumerate(relation.columns)}
+        self._converters = {column.name: column.converter for column in table.columns if column.converter is not None}
         self._plan: list[tuple[str, ColumnConverter, int | None]] = [
             (column.name, column.converter, positions.get(column.name))
             for column in table.columns
             if column.converter is not None
         ]
+        # Every converted column present in the message (no generated column left out):
+        # rows are built by the loop of ``row`` without a missing-column check.
+        self._direct: list[tuple[str, Callable[[str], Any], int]] | None = None
+        if all(index is not None for _, _, index in self._plan):
+            self._direct = [(name, converter.convert, typing.cast(int, index)) for name, converter, index in self._plan]
 
     def row(self, values: Sequence[ColumnValue], fallback: Row | None = None) -> Row:
         """Debezium's ``before``/``after`` from tuple data.
@@ -103,19 +110,34 @@ class RelationMapping:
         An unchanged TOASTed value takes the value from ``fallback`` (the old row, which
         REPLICA IDENTITY FULL provides), else Debezium's unavailable-value placeholder.
         """
+        direct = self._direct
+        if direct is None:
+            return self._row(values, fallback)
+        row: Row = {}
+        for name, convert, index in direct:
+            value = values[index]
+            if value.__class__ is str:
+                row[name] = convert(value)
+            elif value is None:
+                row[name] = None
+            else:
+                row[name] = self._special(name, value, fallback)
+        return row
+
+    def _row(self, values: Sequence[ColumnValue], fallback: Row | None) -> Row:
         row: Row = {}
         for name, converter, index in self._plan:
             value = None if index is None else values[index]
-            if value is None:
-                row[name] = None
-            elif value is UNCHANGED_TOAST:
-                if fallback is not None and fallback.get(name) is not None:
-                    row[name] = fallback[name]
-                else:
-                    row[name] = converter.placeholder
-            elif isinstance(value, bytes):
-                row[name] = converter.convert(value.decode("utf-8"))
-            else:
-                assert isinstance(value, str)
-                row[name] = converter.convert(value)
+            row[name] = None if value is None else self._special(name, value, fallback)
         return row
+
+    def _special(self, name: str, value: ColumnValue, fallback: Row | None) -> Any:
+        converter = self._converters[name]
+        if value is UNCHANGED_TOAST:
+            if fallback is not None and fallback.get(name) is not None:
+                return fallback[name]
+            return converter.placeholder
+        if isinstance(value, bytes):
+            return converter.convert(value.decode("utf-8"))
+        assert isinstance(value, str)
+        return converter.convert(value)

@@ -64,6 +64,29 @@ class CompletedTransaction:
 _Pending = tuple[str, "dict[str, Any] | None", "dict[str, Any] | None", int, tuple[tuple[str, Any], ...]]
 
 
+class _Target:
+    """A captured relation with what every event of it needs, worked out once per
+    Relation message rather than per event."""
+
+    __slots__ = ("mapping", "table", "topic", "data_collection", "key_names")
+
+    def __init__(self, mapping: RelationMapping, prefix: str) -> None:
+        self.mapping = mapping
+        self.table = mapping.table
+        self.topic = mapping.table.topic(prefix)
+        self.data_collection = mapping.table.data_collection
+        self.key_names = mapping.table.key_columns
+
+    def key_of(self, row: Row | None) -> Row | None:
+        names = self.key_names
+        if row is None or not names:
+            return None
+        if len(names) == 1:
+            name = names[0]
+            return {name: row.get(name)}
+        return {name: row.get(name) for name in names}
+
+
 @dataclass
 class _OpenTransaction:
     xid: int
@@ -71,6 +94,8 @@ class _OpenTransaction:
     pending: list[_Pending] = field(default_factory=list)
     total: int = 0
     per_table: dict[str, int] = field(default_factory=dict)
+    # Per relation: lsn -> the source block (EnvelopeBuilder.streamed_sources).
+    sources: dict[_Target, Callable[[int], dict[str, Any]]] = field(default_factory=dict)
 
 
 class StreamAssembler:
@@ -97,7 +122,7 @@ class StreamAssembler:
         self._options = options
         self.last_commit_lsn = last_commit_lsn
         self._type_listener = type_listener
-        self._relations: dict[int, RelationMapping | None] = {}
+        self._relations: dict[int, _Target | None] = {}
         self._open: _OpenTransaction | None = None
 
     @property
@@ -105,8 +130,13 @@ class StreamAssembler:
         return self._open is not None
 
     def feed_payload(self, lsn: int, payload: bytes) -> CompletedTransaction | None:
-        """Like :meth:`feed`, from the raw pgoutput message (protocol version 1)."""
-        return self.feed(lsn, pg.decode(payload))
+        """Like :meth:`feed`, from the raw pgoutput message (protocol version 1); an
+        Insert goes straight to its event without a message object in between."""
+        insert = pg.decode_insert(payload)
+        if insert is None:
+            return self.feed(lsn, pg.decode(payload))
+        self._insert(lsn, insert[0], insert[1])
+        return None
 
     def feed(self, lsn: int, message: pg.Message) -> CompletedTransaction | None:
         if isinstance(message, (pg.Insert, pg.Update, pg.Delete)):
@@ -117,7 +147,8 @@ class StreamAssembler:
             return self._commit(lsn, message)
         elif isinstance(message, pg.Relation):
             table = self._resolver.table_for(message)
-            self._relations[message.relation_id] = None if table is None else RelationMapping(message, table)
+            target = None if table is None else _Target(RelationMapping(message, table), self._envelope.prefix)
+            self._relations[message.relation_id] = target
         elif isinstance(message, pg.Truncate):
             self._truncate(lsn, message)
         elif isinstance(message, pg.Type):
@@ -147,7 +178,7 @@ class StreamAssembler:
         self.last_commit_lsn = lsn
         end = message.end_lsn
         records = tuple(
-            ChangeRecord(topic, key, value, record_lsn, end, headers) for topic, key, value, record_lsn, headers in tx.pending
+            [ChangeRecord(topic, key, value, record_lsn, end, headers) for topic, key, value, record_lsn, headers in tx.pending]
         )
         return CompletedTransaction(xid=tx.xid, end_lsn=end, commit_ts=message.commit_ts, records=records)
 
@@ -158,61 +189,68 @@ class StreamAssembler:
 
     # -- changes ---------------------------------------------------------------------
 
-    def _mapping(self, relation_id: int) -> RelationMapping | None:
-        if relation_id not in self._relations:
-            raise ProtocolError(f"change for relation {relation_id} before its Relation message")
-        return self._relations[relation_id]
+    def _target(self, relation_id: int) -> _Target | None:
+        try:
+            return self._relations[relation_id]
+        except KeyError:
+            raise ProtocolError(f"change for relation {relation_id} before its Relation message") from None
+
+    def _insert(self, lsn: int, relation_id: int, new: pg.TupleData) -> None:
+        tx = self._require_open("row change")
+        target = self._target(relation_id)
+        if target is None or "c" in self._options.skipped_operations:
+            return
+        after = target.mapping.row(new)
+        self._emit(tx, target, lsn, "c", None, after, target.key_of(after))
 
     def _row_change(self, lsn: int, message: pg.Insert | pg.Update | pg.Delete) -> None:
-        tx = self._require_open("row change")
-        mapping = self._mapping(message.relation_id)
-        if mapping is None:
-            return
-        table = mapping.table
         if isinstance(message, pg.Insert):
-            if "c" not in self._options.skipped_operations:
-                after = mapping.row(message.new)
-                self._emit(tx, table, lsn, "c", None, after, table.key_of(after))
-        elif isinstance(message, pg.Delete):
+            self._insert(lsn, message.relation_id, message.new)
+            return
+        tx = self._require_open("row change")
+        target = self._target(message.relation_id)
+        if target is None:
+            return
+        if isinstance(message, pg.Delete):
             if "d" not in self._options.skipped_operations:
-                before = mapping.row(message.old)
-                self._delete(tx, table, lsn, before, table.key_of(before), ())
+                before = target.mapping.row(message.old)
+                self._delete(tx, target, lsn, before, target.key_of(before), ())
         elif "u" not in self._options.skipped_operations:
-            self._update(tx, mapping, lsn, message)
+            self._update(tx, target, lsn, message)
 
-    def _update(self, tx: _OpenTransaction, mapping: RelationMapping, lsn: int, message: pg.Update) -> None:
-        table = mapping.table
+    def _update(self, tx: _OpenTransaction, target: _Target, lsn: int, message: pg.Update) -> None:
+        mapping = target.mapping
         before = mapping.row(message.old) if message.old is not None else None
         after = mapping.row(message.new, fallback=before)
-        new_key = table.key_of(after)
-        old_key = table.key_of(before)
+        new_key = target.key_of(after)
+        old_key = target.key_of(before)
         if old_key is not None and old_key != new_key:
-            self._delete(tx, table, lsn, before, old_key, ((NEW_KEY_HEADER, new_key),))
-            self._emit(tx, table, lsn, "c", None, after, new_key, ((OLD_KEY_HEADER, old_key),))
+            self._delete(tx, target, lsn, before, old_key, ((NEW_KEY_HEADER, new_key),))
+            self._emit(tx, target, lsn, "c", None, after, new_key, ((OLD_KEY_HEADER, old_key),))
         else:
-            self._emit(tx, table, lsn, "u", before, after, new_key)
+            self._emit(tx, target, lsn, "u", before, after, new_key)
 
     def _delete(
-        self, tx: _OpenTransaction, table: TableSchema, lsn: int, before: Row | None, key: Row | None,
+        self, tx: _OpenTransaction, target: _Target, lsn: int, before: Row | None, key: Row | None,
         headers: tuple[tuple[str, Any], ...],
     ) -> None:
-        self._emit(tx, table, lsn, "d", before, None, key, headers)
+        self._emit(tx, target, lsn, "d", before, None, key, headers)
         if self._options.tombstones_on_delete:
-            tx.pending.append((table.topic(self._envelope.prefix), key, None, lsn, ()))
+            tx.pending.append((target.topic, key, None, lsn, ()))
 
     def _truncate(self, lsn: int, message: pg.Truncate) -> None:
         tx = self._require_open("TRUNCATE")
         if "t" in self._options.skipped_operations:
             return
         for relation_id in message.relation_ids:
-            mapping = self._mapping(relation_id)
-            if mapping is not None:
-                self._emit(tx, mapping.table, lsn, "t", None, None, None)
+            target = self._target(relation_id)
+            if target is not None:
+                self._emit(tx, target, lsn, "t", None, None, None)
 
     def _emit(
         self,
         tx: _OpenTransaction,
-        table: TableSchema,
+        target: _Target,
         lsn: int,
         op: str,
         before: Row | None,
@@ -221,15 +259,18 @@ class StreamAssembler:
         headers: tuple[tuple[str, Any], ...] = (),
     ) -> None:
         envelope = self._envelope
-        source = envelope.source(
-            schema=table.schema, table=table.name, ts_micros=tx.commit_ts, snapshot="false",
-            last_commit_lsn=self.last_commit_lsn, lsn=lsn, tx_id=tx.xid,
-        )
+        sources = tx.sources.get(target)
+        if sources is None:
+            table = target.table
+            sources = tx.sources[target] = envelope.streamed_sources(
+                schema=table.schema, table=table.name, ts_micros=tx.commit_ts,
+                last_commit_lsn=self.last_commit_lsn, tx_id=tx.xid,
+            )
         block = None
         if self._options.provide_transaction_metadata:
             tx.total += 1
-            order = tx.per_table.get(table.data_collection, 0) + 1
-            tx.per_table[table.data_collection] = order
+            per_table = tx.per_table
+            order = per_table[target.data_collection] = per_table.get(target.data_collection, 0) + 1
             block = envelope.transaction_block(tx.xid, lsn, tx.total, order)
-        value = envelope.value(op, before, after, source, block)
-        tx.pending.append((table.topic(envelope.prefix), key, value, lsn, headers))
+        value = envelope.event(op, before, after, sources(lsn), block)
+        tx.pending.append((target.topic, key, value, lsn, headers))
