@@ -23,6 +23,7 @@ from write_api.errors import NotFound, PreconditionFailed, Unauthenticated
 from write_api.service.common import Written
 from write_api.service.principal import Principal
 from write_api.settings import WriteApiSettings
+from write_api.workers import WorkerThreads
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,14 @@ class Services:
     engine: sa.Engine
     codec: TokenCodec
     passwords: Passwords
+    workers: WorkerThreads
 
     def uow(self, tenant_id: UUID, request_id: str) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, tenant_id, request_id)
+
+    async def in_worker(self, work: Callable[[], R]) -> R:
+        """Run ``work`` (blocking I/O) in a worker thread: hot async routes' one hop."""
+        return await self.workers.run(work)
 
 
 # The two dependencies below do no I/O, so they are ``async``: FastAPI would run a sync
@@ -105,7 +111,7 @@ class Caller:
     """A bearer credential already checked for form, signature and expiry (on the event
     loop: CPU only, the verified token is cached), whose Principal is looked up by
     ``principal()`` in the endpoint's own worker thread. A hot route then pays one thread
-    pool hop per request instead of two (one for a sync dependency, one for the endpoint).
+    hop per request instead of two (one for a sync dependency, one for the endpoint).
     The lookup and the permission check still come before any write."""
 
     services: Services
@@ -120,7 +126,8 @@ class Caller:
 
 
 def authorize_in_endpoint(permission: str, module: str | None = None) -> Callable[..., Awaitable[Caller]]:
-    """Like ``authorize``, for sync endpoints that call ``Caller.principal()`` first thing."""
+    """Like ``authorize``, for endpoints that call ``Caller.principal()`` in their worker
+    thread before anything else."""
 
     async def dependency(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
         credential = _bearer(authorization)
@@ -155,6 +162,7 @@ def path_id(value: str, what: str) -> UUID:
 
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 def respond(response: Response, written: Written, model: type[M]) -> M:
