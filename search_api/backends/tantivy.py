@@ -60,17 +60,16 @@ class TantivyBackend:
         key = facet_key(request.doc_type, handle.generation, scope, request)
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
-        text = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text)
-        if text is not None and tq.locale_implied_by_text(searcher, scope.locale):
+        if not request.text.is_empty and tq.locale_implied_by_text(searcher, scope.locale):
             del filters.named["_locale"]
-        query = filters.combine(text)
         known = self._facet_cache.get(key) if request.facets else None
         pending: Future[FacetAnswer] | None = None
         counting = bool(request.facets) and known is None
-        if counting:
+        if counting:  # started first: the facet pass is the longer one
             matching = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text, scoring=False)
             if self._pool is not None:
                 pending = self._pool.submit(_facets, searcher, filters, matching, request)
+        query = filters.combine(tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text))
         # With facets the aggregation pass counts the total; the page pass only ranks.
         counted, hits = _page(searcher, schema, query, request, count=not request.facets)
         if counting:
