@@ -271,6 +271,7 @@ class StreamAssembler:
             tx.total += 1
             per_table = tx.per_table
             order = per_table[target.data_collection] = per_table.get(target.data_collection, 0) + 1
-            block = envelope.transaction_block(tx.xid, lsn, tx.total, order)
+            # EnvelopeBuilder.transaction_block, inlined: this runs once per event.
+            block = {"id": f"{tx.xid}:{lsn}", "total_order": tx.total, "data_collection_order": order}
         value = envelope.event(op, before, after, sources(lsn), block)
         tx.pending.append((target.topic, key, value, lsn, headers))

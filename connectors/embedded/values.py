@@ -164,22 +164,36 @@ def _timestamp_millis(value: str) -> int:
 
 
 def _timestamptz(width: int | None) -> Convert:
+    # The last value converted and its result: every row a transaction writes with now()
+    # carries the same timestamp, so bulk writes mostly repeat it. One tuple, replaced
+    # whole, so a converter shared between threads at worst misses.
+    last = [("", "")]
+
     def convert(value: str) -> str:
-        # Fast path: sessions run with TimeZone=UTC, so a four-digit AD year comes as
-        # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00' and only needs respelling.
-        if len(value) >= 22 and value[-3:] == "+00" and value[10] == " " and value[4] == "-":
-            fraction = value[20:-3] if value[19] == "." else ""
-            if width is None:
-                fraction = fraction.rstrip("0")
-                tail = f".{fraction}Z" if fraction else "Z"
-            else:
-                tail = "." + (fraction + "000000000")[:width] + "Z"
-            return f"{value[:10]}T{value[11:19]}{tail}"
-        if value in ("infinity", "-infinity"):
-            return value
-        return format_utc_timestamp(parse_timestamp(value), width)
+        seen, result = last[0]
+        if value == seen:
+            return result
+        result = _respell_timestamptz(value, width)
+        last[0] = (value, result)
+        return result
 
     return convert
+
+
+def _respell_timestamptz(value: str, width: int | None) -> str:
+    # Fast path: sessions run with TimeZone=UTC, so a four-digit AD year comes as
+    # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00' and only needs respelling.
+    if len(value) >= 22 and value[-3:] == "+00" and value[10] == " " and value[4] == "-":
+        fraction = value[20:-3] if value[19] == "." else ""
+        if width is None:
+            fraction = fraction.rstrip("0")
+            tail = f".{fraction}Z" if fraction else "Z"
+        else:
+            tail = "." + (fraction + "000000000")[:width] + "Z"
+        return f"{value[:10]}T{value[11:19]}{tail}"
+    if value in ("infinity", "-infinity"):
+        return value
+    return format_utc_timestamp(parse_timestamp(value), width)
 
 
 def _interval(value: str) -> int:
