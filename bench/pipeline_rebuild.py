@@ -7,13 +7,20 @@ Generates ``--products`` products with ``bench.generator`` (tenants with 3 to 5 
 snapshot, decoding, the projection core over SQLite state, the JSONB read tables and
 Tantivy. Each run is a fresh child process, so its peak RSS is the rebuild's own.
 Reports events/s, documents/s, peak RSS, the runner's time per stage (the
-rest of the wall time is the connector reading the snapshot) and the load average, to
-``bench/results/pipeline_rebuild.json`` (``--small``: a few seconds, results in
-``pipeline_rebuild_small.json``).
+rest of the wall time is the connector reading the snapshot), the time spent in the cyclic
+garbage collector and the load average, to ``bench/results/pipeline_rebuild.json``
+(``--small``: a few seconds, results in ``pipeline_rebuild_small.json``).
+
+Stages overlap: a snapshot's roots are built ("project") while the sinks write the slice
+before ("sinks", on another thread), so the stage seconds can add up to more than the wall
+time; ``connector_and_other`` is then 0. On a shared machine, compare
+``python_cpu_seconds`` (all threads of the rebuild's process) rather than wall time.
 
     .venv/bin/python -m bench.pipeline_rebuild                  # 20k products, 3 runs
     .venv/bin/python -m bench.pipeline_rebuild --small          # smoke run
     .venv/bin/python -m bench.pipeline_rebuild --profile out.prof   # cProfile of one run
+    # iterating: generate once into a running server, then reuse the template
+    .venv/bin/python -m bench.pipeline_rebuild --admin-url URL --template NAME --manifest m.json
 """
 
 from __future__ import annotations

@@ -93,7 +93,8 @@ class RunnerConfig:
     topic_prefix: the connector's topic prefix.
     linger: seconds a delivered transaction may wait for others before a flush.
     max_batch_events: flush as soon as this many records are buffered.
-    emit_roots: roots built and written to the sinks at a time when a snapshot ends.
+    emit_roots: roots built and written to the sinks at a time when a snapshot ends (small enough
+        that building the next slice overlaps most of the sinks' work on the one before).
     parallel_sinks: flush the sinks side by side (one thread each) instead of one by one.
     idle_checkpoint_interval: seconds between checkpoint writes for idle progress.
     retry_interval: seconds between looks for dead letters queued for a retry.
@@ -111,7 +112,7 @@ class RunnerConfig:
     topic_prefix: str = "rustok"
     linger: float = 0.05
     max_batch_events: int = 5000
-    emit_roots: int = 5000
+    emit_roots: int = 2000
     parallel_sinks: bool = True
     idle_checkpoint_interval: float = 0.05
     retry_interval: float = 2.0
