@@ -6,6 +6,9 @@ Writes bench/results/cdc_throughput.json.
 * Throughput: ``connectors.embedded.throughput.measure``: one bulk INSERT of ``rows``
   rows (5 columns) into a captured table, from the commit to the last change event
   handed to an in-memory consumer; then the snapshot of those rows by a fresh slot.
+  Beside the rates: the connector's CPU per row and the walsender's CPU (which side
+  limits), and the load average around the measurement. ``--no-debezium`` skips Kafka
+  (for iterating); the published run measures both.
 * Latency: a writer commits single-row INSERTs at ``rate`` commits per second for
   ``seconds``; each row's latency is from the moment its COMMIT returned to the
   moment the embedded connector delivered it (in-process consumer), and, in the same
@@ -212,7 +215,9 @@ def main() -> None:
     args = parser.parse_args()
     report: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                           "load_average_before": os.getloadavg()}}
-    report["throughput"] = measure(args.rows, 55881)
+    load_at_start = os.getloadavg()
+    report["throughput"] = {**measure(args.rows, 55881), "load_average_at_start": load_at_start,
+                            "load_average_at_end": os.getloadavg()}
     with tempfile.TemporaryDirectory() as folder:
         report["latency"] = latency(args.rate, args.seconds, not args.no_debezium, Path(folder),
                                     bulk_rows=args.bulk_rows)
