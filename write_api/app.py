@@ -80,7 +80,10 @@ def create_app(settings: WriteApiSettings) -> FastAPI:
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
         workers=workers,
     )
-    for module in (tenants, auth, content, commerce, flex, imports):
+    # Commerce first: a request is matched against the routes in order, and product
+    # creation is the hottest route (43 regex matches before it otherwise). The routers'
+    # paths are disjoint, so the order changes nothing else.
+    for module in (commerce, tenants, auth, content, flex, imports):
         app.include_router(module.router)
     _install_problem_handlers(app)
     app.add_middleware(BodyLimit, default_limit=settings.max_body_bytes, import_limit=settings.max_import_bytes)
