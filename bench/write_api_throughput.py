@@ -11,7 +11,9 @@ flight: by default keep-alive connections on one asyncio loop with pre-encoded r
 (``--client raw``, cheap, so the server is what is measured), or httpx threads
 (``--client httpx``). Each run is a fresh client process; the report gives
 every run and the median. Server and client CPU seconds are read per run, and the
-machine's load average before and after, since the machine is shared.
+machine's load average before and after, since the machine is shared; with the embedded
+PostgreSQL (no ``--url``) its CPU per creation too (the server and PostgreSQL share the
+machine's two cores).
 Without ``--url`` an embedded PostgreSQL is started in a temp dir.
 """
 
@@ -143,10 +145,32 @@ def _client_raw(port: int, token: str, first: int, products: int, clients: int, 
              "client_cpu_seconds": time.process_time() - cpu})
 
 
+def _stat(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_seconds(postmaster: int | None) -> float | None:
+    """CPU of a PostgreSQL cluster so far: the postmaster, its live children (backends,
+    WAL writer, ...) and its children that have exited. None without a local postmaster."""
+    if postmaster is None:
+        return None
+    fields = _stat(postmaster)
+    ticks = sum(int(f) for f in fields[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = _stat(entry.name)
+            except OSError:  # exited meanwhile
+                continue
+            if int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _client(base: str, token: str, first: int, products: int, clients: int, out: Any) -> None:
@@ -166,10 +190,10 @@ def _client(base: str, token: str, first: int, products: int, clients: int, out:
 
 
 def _one_run(base: str, token: str, server_pid: int, first: int, products: int, clients: int,
-             client: str = "raw") -> dict[str, Any]:
+             client: str = "raw", postmaster: int | None = None) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     out = spawn.Queue()
-    load_before, server_cpu = os.getloadavg(), _cpu_seconds(server_pid)
+    load_before, server_cpu, postgres_cpu = os.getloadavg(), _cpu_seconds(server_pid), _postgres_cpu_seconds(postmaster)
     port = int(base.rsplit(":", 1)[1])
     worker = (spawn.Process(target=_client_raw, args=(port, token, first, products, clients, out)) if client == "raw"
               else spawn.Process(target=_client, args=(base, token, first, products, clients, out)))
@@ -177,6 +201,9 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
     measured = out.get(timeout=600)
     worker.join(30)
     server_cpu = _cpu_seconds(server_pid) - server_cpu
+    postgres_after = _postgres_cpu_seconds(postmaster)
+    postgres_ms = (None if postgres_cpu is None or postgres_after is None
+                   else round((postgres_after - postgres_cpu) / len(measured["latencies"]) * 1000, 2))
     ordered = sorted(measured["latencies"])
     done, seconds = len(ordered), measured["seconds"]
     return {
@@ -185,6 +212,7 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
         "latency_ms": {"median": round(statistics.median(ordered) * 1000, 2),
                        "p99": round(ordered[max(int(done * 0.99) - 1, 0)] * 1000, 2)},
         "server_cpu_seconds": round(server_cpu, 2), "server_cpu_ms_per_creation": round(server_cpu / done * 1000, 2),
+        "postgres_cpu_ms_per_creation": postgres_ms,
         "client_cpu_seconds": round(measured["client_cpu_seconds"], 2),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -192,15 +220,16 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
 
 
 def run(database_url: str, products: int, clients: int, runs: int, warmup: int = 100,
-        client: str = "raw") -> dict[str, Any]:
-    """Median creations/s of ``runs`` runs of ``products`` creations each, after ``warmup`` creations."""
+        client: str = "raw", postmaster: int | None = None) -> dict[str, Any]:
+    """Median creations/s of ``runs`` runs of ``products`` creations each, after ``warmup``
+    creations. ``postmaster``: the local PostgreSQL's pid, to report its CPU per creation."""
     port = _free_port()
     server = _start_server(database_url, port, pool=clients + 2)
     base = f"http://127.0.0.1:{port}"
     try:
         token = _login(base)
         _one_run(base, token, server.pid, 10_000_000, warmup, 1, client)  # warm-up: imports, pools, caches
-        results = [_one_run(base, token, server.pid, (n + 1) * 1_000_000, products, clients, client)
+        results = [_one_run(base, token, server.pid, (n + 1) * 1_000_000, products, clients, client, postmaster)
                    for n in range(runs)]
     finally:
         server.terminate()
@@ -209,6 +238,8 @@ def run(database_url: str, products: int, clients: int, runs: int, warmup: int =
     return {
         "creations_per_second": median["creations_per_second"],
         "latency_ms": median["latency_ms"],
+        "server_cpu_ms_per_creation": median["server_cpu_ms_per_creation"],
+        "postgres_cpu_ms_per_creation": median["postgres_cpu_ms_per_creation"],
         "median_of_runs": runs, "products_per_run": products, "clients": clients,
         "errors": sum(r["errors"] for r in results),
         "runs": results,
@@ -238,7 +269,9 @@ def main() -> None:
             try:
                 ensure_database(info.url("postgres"), "bench")
                 runner.upgrade(info.url("bench"))
-                result = run(info.url("bench"), args.products, args.clients, args.runs, client=args.client)
+                postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+                result = run(info.url("bench"), args.products, args.clients, args.runs, client=args.client,
+                             postmaster=postmaster)
             finally:
                 server.destroy()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
