@@ -287,9 +287,9 @@ def read_tuple(data: bytes, pos: int) -> tuple[TupleData, int]:
     """The TupleData at ``pos``, and the position after it.
 
     The hot loop of streaming, so it reads ``data`` directly rather than through a
-    :class:`_Reader`: text values first, one bounds check per value. A slice past the
-    end of ``data`` comes back short instead of failing, so every length is checked
-    against the end before it is used.
+    :class:`_Reader`: text values first; reading past the end raises IndexError or
+    struct.error, turned into one ProtocolError, and a slice (which would come back
+    short instead) is checked against the end before it is used.
     """
     end = len(data)
     if pos + 2 > end:
@@ -300,29 +300,38 @@ def read_tuple(data: bytes, pos: int) -> tuple[TupleData, int]:
     pos += 2
     values: list[ColumnValue] = []
     append = values.append
-    for _ in range(count):
-        if pos >= end:
-            raise ProtocolError(f"message truncated at byte {pos} (need 1 more of {end})")
-        kind = data[pos]
-        if kind == 0x74 or kind == 0x62:  # 't' text, 'b' binary
-            start = pos + 5
-            if start > end:
-                raise ProtocolError(f"message truncated at byte {pos + 1} (need 4 more of {end})")
-            pos = start + _unpack_i32(data, pos + 1)[0]
-            if pos < start or pos > end:
-                if pos < start:
-                    raise ProtocolError(f"negative length {pos - start} at byte {start}")
-                raise ProtocolError(f"message truncated at byte {start} (need {pos - start} more of {end})")
-            append(data[start:pos].decode("utf-8") if kind == 0x74 else data[start:pos])
-        elif kind == 0x6E:  # 'n'
-            pos += 1
-            append(None)
-        elif kind == 0x75:  # 'u'
-            pos += 1
-            append(UNCHANGED_TOAST)
-        else:
-            raise ProtocolError(f"unknown tuple column kind {kind!r} at byte {pos}")
+    try:
+        for _ in range(count):
+            kind = data[pos]
+            if kind == 0x74:  # 't' text
+                start = pos + 5
+                pos = start + _unpack_i32(data, pos + 1)[0]
+                if not start <= pos <= end:
+                    raise _bad_length(start, pos, end)
+                append(data[start:pos].decode("utf-8"))
+            elif kind == 0x6E:  # 'n'
+                pos += 1
+                append(None)
+            elif kind == 0x75:  # 'u'
+                pos += 1
+                append(UNCHANGED_TOAST)
+            elif kind == 0x62:  # 'b' binary
+                start = pos + 5
+                pos = start + _unpack_i32(data, pos + 1)[0]
+                if not start <= pos <= end:
+                    raise _bad_length(start, pos, end)
+                append(data[start:pos])
+            else:
+                raise ProtocolError(f"unknown tuple column kind {kind!r} at byte {pos}")
+    except (IndexError, struct.error):
+        raise ProtocolError(f"message truncated at byte {pos} (of {end})") from None
     return tuple(values), pos
+
+
+def _bad_length(start: int, stop: int, end: int) -> ProtocolError:
+    if stop < start:
+        return ProtocolError(f"negative length {stop - start} at byte {start}")
+    return ProtocolError(f"message truncated at byte {start} (need {stop - start} more of {end})")
 
 
 def decode_insert(data: bytes) -> tuple[int, TupleData] | None:

@@ -87,6 +87,9 @@ class _Target:
         return {name: row.get(name) for name in names}
 
 
+_UNKNOWN: Any = object()  # a relation id no Relation message has described
+
+
 @dataclass
 class _OpenTransaction:
     xid: int
@@ -196,8 +199,13 @@ class StreamAssembler:
             raise ProtocolError(f"change for relation {relation_id} before its Relation message") from None
 
     def _insert(self, lsn: int, relation_id: int, new: pg.TupleData) -> None:
-        tx = self._require_open("row change")
-        target = self._target(relation_id)
+        # The per-row path of bulk inserts: the lookups of _require_open and _target inlined.
+        tx = self._open
+        if tx is None:
+            raise ProtocolError("row change outside a transaction")
+        target = self._relations.get(relation_id, _UNKNOWN)
+        if target is _UNKNOWN:
+            raise ProtocolError(f"change for relation {relation_id} before its Relation message")
         if target is None or "c" in self._options.skipped_operations:
             return
         after = target.mapping.row(new)
