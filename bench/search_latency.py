@@ -20,7 +20,8 @@ the ratios to Tantivy to ``bench/results/search_latency.json``.
 The load generator runs on the same machine as the servers and PostgreSQL, in a process
 of its own: by default pre-encoded requests on keep-alive connections of one uvloop loop
 (~0.3 ms CPU per request; ``--client httpx`` keeps the AsyncClient of earlier runs, several
-times that). ``--server-workers N`` serves each system with N uvicorn processes (the search
+times that). ``--one-segment`` serves Tantivy from a one-commit copy of the product index
+(built once, ~150 s for 100k products). ``--server-workers N`` serves each system with N uvicorn processes (the search
 API then splits its rate limit, RUSTOK_SEARCH_PROCESSES).
 """
 
@@ -561,6 +562,9 @@ def main() -> None:
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="load generator (its own process): pre-encoded keep-alive requests, or httpx.AsyncClient")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes per system")
+    parser.add_argument("--one-segment", action="store_true",
+                        help="serve Tantivy from a one-commit (one-segment) copy of the product index, built once"
+                             " into <work-dir>/index-one-segment from the PostgreSQL read table")
     args = parser.parse_args()
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="rustok-bench-search-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -588,14 +592,18 @@ def main() -> None:
                                                 " GROUP BY over the filtered matches, ts_rank order",
                                    "query": "text (1-2 words) + two filters + facets category,tag; limit 20",
                                    "backends": {}}
-        results["tantivy_segments"] = _segments(work / "index" / "product" / "v1")
+        index_root = work / "index"
+        if args.one_segment:
+            index_root = one_segment_copy(url, work / "index-one-segment")
+        results["tantivy_index"] = str(index_root.relative_to(work))
+        results["tantivy_segments"] = _segments(index_root / "product" / "v1")
         plain_marker = work / f"normalized-{args.products}.done"
         if not plain_marker.exists():
             print("  writing the same products into the normalized write tables", file=sys.stderr, flush=True)
             results["normalized_load_seconds"] = round(load_normalized(url), 1)
             plain_marker.write_text("loaded\n")
         for system in args.systems:
-            process, base = serve(system, url, work / "index", key, args.server_workers)
+            process, base = serve(system, url, index_root, key, args.server_workers)
             try:
                 print(f"  firing at {system} for {args.duration}s", file=sys.stderr, flush=True)
                 before, cpu_before = os.getloadavg(), _cpu_seconds(process.pid)
@@ -610,7 +618,7 @@ def main() -> None:
             _write(args.out, results)
         if args.service_queries:
             print(f"  in-process service time, {args.service_queries} queries per system", file=sys.stderr, flush=True)
-            results["service_time_in_process_ms"] = service_time(url, work / "index", args.service_queries)
+            results["service_time_in_process_ms"] = service_time(url, index_root, args.service_queries)
         results |= _ratios(results)
         _write(args.out, results)
         print(json.dumps(results, indent=2))
@@ -632,6 +640,30 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
     own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return own + sum(_cpu_seconds(child) for child in children)
+
+
+def one_segment_copy(database_url: str, root: Path) -> Path:
+    """The product index written again in one commit, so it has one segment (tantivy-py has no
+    merge call; the loader's commit per batch left several). Same documents: the read table's."""
+    import psycopg
+
+    from contracts.search_index import LAYOUTS, document_fields
+    from pipelines.sinks.tantivy_schema import open_index, to_tantivy
+
+    if (root / "product" / "v1" / "meta.json").exists():
+        return root
+    print("  writing a one-segment copy of the product index", file=sys.stderr, flush=True)
+    layout = LAYOUTS["product"]
+    index = open_index(layout, root / "product" / "v1")
+    writer = index.writer(1_000_000_000, 1)  # one in-memory segment for 300k documents
+    with psycopg.connect(database_url) as conn, conn.cursor(name="documents") as cursor:
+        cursor.itersize = 5000
+        cursor.execute("SELECT document FROM index_products WHERE index_version = 1")
+        for (doc,) in cursor:
+            writer.add_document(to_tantivy(layout, document_fields(ProductDocument.model_validate(doc))))
+    writer.commit()
+    writer.wait_merging_threads()
+    return root
 
 
 def _segments(path: Path) -> list[int]:
