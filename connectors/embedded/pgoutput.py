@@ -359,10 +359,17 @@ def decode(data: bytes, *, in_stream: bool = False) -> Message:
         data = bytes(data)
     if not data:
         raise ProtocolError("empty message")
-    if not in_stream:
-        insert = decode_insert(data)
-        if insert is not None:
-            return Insert(None, insert[0], insert[1])
+    if not in_stream and len(data) >= 7:
+        # Row changes, the bulk of every stream, without the generic reader.
+        first = data[0]
+        if first == 0x49:  # 'I'
+            insert = decode_insert(data)
+            if insert is not None:
+                return Insert(None, insert[0], insert[1])
+        elif first == 0x55:  # 'U'
+            return _update_v1(data)
+        elif first == 0x44:  # 'D'
+            return _delete_v1(data)
     reader = _Reader(data)
     kind = reader.char()
     decoder = _DECODERS.get(kind)
@@ -371,6 +378,43 @@ def decode(data: bytes, *, in_stream: bool = False) -> Message:
     message = decoder(reader, in_stream)
     reader.done()
     return message
+
+
+def _marker(data: bytes, pos: int) -> int:
+    if pos >= len(data):
+        raise ProtocolError(f"message truncated at byte {pos} (need 1 more of {len(data)})")
+    return data[pos]
+
+
+def _update_v1(data: bytes) -> Update:
+    """An Update outside a streamed transaction (at least 7 bytes long)."""
+    relation_id: int = _U32.unpack_from(data, 1)[0]
+    marker = data[5]
+    old_kind: str | None = None
+    old: TupleData | None = None
+    pos = 5
+    if marker == 0x4B or marker == 0x4F:  # 'K' key, 'O' old row
+        old_kind = chr(marker)
+        old, pos = read_tuple(data, 6)
+        marker = _marker(data, pos)
+    if marker != 0x4E:
+        raise ProtocolError(f"expected 'N' in update at byte {pos}, got {chr(marker)!r}")
+    new, end = read_tuple(data, pos + 1)
+    if end != len(data):
+        raise ProtocolError(f"{len(data) - end} unexpected trailing bytes")
+    return Update(None, relation_id, old_kind, old, new)
+
+
+def _delete_v1(data: bytes) -> Delete:
+    """A Delete outside a streamed transaction (at least 7 bytes long)."""
+    relation_id: int = _U32.unpack_from(data, 1)[0]
+    marker = data[5]
+    if marker != 0x4B and marker != 0x4F:
+        raise ProtocolError(f"expected 'K' or 'O' in delete, got {chr(marker)!r}")
+    old, end = read_tuple(data, 6)
+    if end != len(data):
+        raise ProtocolError(f"{len(data) - end} unexpected trailing bytes")
+    return Delete(None, relation_id, chr(marker), old)
 
 
 def _xid(reader: _Reader, in_stream: bool) -> int | None:

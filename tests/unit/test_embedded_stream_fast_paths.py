@@ -158,6 +158,31 @@ def test_a_malformed_insert_is_refused_with_the_reason(data: bytes, reason: str)
         pg.decode(data)
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"U" + struct.pack(">I", 7) + b"O" + tuple_data("1"), "truncated"),
+        (b"U" + struct.pack(">I", 7) + b"X" + tuple_data("1"), "expected 'N' in update"),
+        (b"U" + struct.pack(">I", 7) + b"K" + tuple_data("1") + b"K" + tuple_data("2"), "expected 'N' in update"),
+        (b"U" + struct.pack(">I", 7) + b"N" + tuple_data("1") + b"!", "trailing"),
+        (b"D" + struct.pack(">I", 7) + b"K" + tuple_data("1") + b"zz", "trailing"),
+        (b"D" + struct.pack(">I", 7) + b"O" + struct.pack(">h", 3) + b"n", "truncated"),
+    ],
+)
+def test_a_malformed_update_or_delete_is_refused_with_the_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(ProtocolError, match=reason):
+        pg.decode(data)
+
+
+def test_updates_and_deletes_decode_with_their_old_row_kind() -> None:
+    update = b"U" + struct.pack(">I", 7) + b"O" + tuple_data("1", None) + b"N" + tuple_data("1", "x")
+    assert pg.decode(update) == pg.Update(None, 7, "O", ("1", None), ("1", "x"))
+    delete = b"D" + struct.pack(">I", 7) + b"K" + tuple_data("1", None)
+    assert pg.decode(delete) == pg.Delete(None, 7, "K", ("1", None))
+    assert pg.decode(update[:1] + struct.pack(">I", 5) + update[1:], in_stream=True) == pg.Update(
+        5, 7, "O", ("1", None), ("1", "x"))
+
+
 def test_a_mapping_reads_binary_and_unchanged_toast_values_like_text() -> None:
     relation = pg.Relation(None, 9, "public", "cap", "f", tuple(
         pg.RelationColumn(0, column.name, column.type_oid, -1) for column in CAP.columns))
