@@ -17,7 +17,10 @@ A snapshot's batches complete nothing until its last record (the only one with a
 commit LSN), so their events are only applied to state (step 2 without building); the
 last batch then builds every root the snapshot touched once, ``emit_roots`` at a time,
 each slice written to every sink before steps 4 and 5. Building per batch would build
-each root once per table it has rows in.
+each root once per table it has rows in. While a snapshot is read, and while its roots
+are built, the state absorbed so far is saved on a side thread without a position
+(``save_ahead``), so a crash still starts a new snapshot; the position is written only
+after every sink has the snapshot's documents.
 
 The runner remembers the emissions of the last ``recent_seconds`` with their batch's
 commit LSN: when a replay switches the alias to a version it built through position R,
@@ -150,8 +153,9 @@ class EmbeddedRunner:
         self._retry_checked_at = 0.0
         self._executor = (ThreadPoolExecutor(len(self._sinks), thread_name_prefix=f"{config.pipeline}-sink")
                           if config.parallel_sinks and len(self._sinks) > 1 else None)
-        # Runs a snapshot's sink writes and state save beside the building of its roots.
+        # Runs a snapshot's sink writes and state saves beside the reading and building.
         self._behind = ThreadPoolExecutor(2, thread_name_prefix=f"{config.pipeline}-behind")
+        self._saving: Future[bool] | None = None  # a save ahead while a snapshot is read
         self._visible: list[Callable[[list[RootDocuments]], None]] = []
         self._batch_commit: int | None = None
         # (monotonic time, commit LSN of the batch, its emissions), oldest first
@@ -258,6 +262,7 @@ class EmbeddedRunner:
                     # to the cyclic GC, each full collection walks all of them again (a fifth of
                     # a rebuild's CPU). Frozen, they are still freed by reference counting.
                     gc.freeze()
+                self._save_ahead()
             elif self._projection.pending_roots == 0:
                 with self._stage("project"):
                     documents, rejected = self._projection.project(decoded.events)
@@ -344,7 +349,18 @@ class EmbeddedRunner:
             if paused:
                 gc.enable()
 
+    def _save_ahead(self) -> None:
+        """While a snapshot is read, write what state absorbed so far on the side (SQLite
+        works outside the GIL while the next batch is read and applied), one save at a time."""
+        if self._saving is None or self._saving.done():
+            if self._saving is not None:
+                self._saving.result()  # a failed save fails the batch, as a failed commit would
+            self._saving = self._behind.submit(self._projection.save_ahead)
+
     def _emit_pending_slices(self) -> None:
+        if self._saving is not None:
+            earlier, self._saving = self._saving, None
+            earlier.result()  # never two saves at once: the store has one connection
         saving = self._behind.submit(self._projection.save_ahead) if self._projection.pending_roots else None
         writing: tuple[Future[None], list[RootDocuments]] | None = None
         try:

@@ -95,25 +95,34 @@ class SqliteStateStore:
         self._dirty_marks.add(name)
 
     def commit(self) -> None:
-        """Write every change since the last commit in one durable transaction."""
-        if not self._dirty_rows and not self._dirty_marks:
+        """Write every change since the last commit in one durable transaction.
+
+        Changes made by another thread while this runs (puts during a snapshot's saving
+        ahead) are not lost: they stay dirty for the next commit.
+        """
+        # Taken whole first: what is put from now on belongs to the next commit.
+        dirty_rows, self._dirty_rows = self._dirty_rows, set()
+        dirty_marks, self._dirty_marks = self._dirty_marks, set()
+        if not dirty_rows and not dirty_marks:
             return
         # In key order: B-tree inserts then walk the pages once instead of jumping around.
         # A generator, so a snapshot-sized commit never holds every encoded row at once.
         get = self._memory.get
-        rows = ((key, _encode(value)) for key in sorted(self._dirty_rows) if (value := get(key)) is not None)
-        marks = [(name, mark) for name in self._dirty_marks if (mark := self._memory.mark(name)) is not None]
+        rows = ((key, _encode(value)) for key in sorted(dirty_rows) if (value := get(key)) is not None)
+        marks = [(name, mark) for name in dirty_marks if (mark := self._memory.mark(name)) is not None]
         try:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO rows (key, value) VALUES (?, ?)", rows)
             self._db.executemany("INSERT OR REPLACE INTO marks (name, value) VALUES (?, ?)", marks)
             self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            raise StateStoreError(f"cannot commit state store {self.path}: {exc}") from exc
-        self._dirty_rows.clear()
-        self._dirty_marks.clear()
+            self._dirty_rows |= dirty_rows
+            self._dirty_marks |= dirty_marks
+            if isinstance(exc, sqlite3.Error):
+                raise StateStoreError(f"cannot commit state store {self.path}: {exc}") from exc
+            raise
 
     def close(self) -> None:
         self._db.close()

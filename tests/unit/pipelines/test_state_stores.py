@@ -75,3 +75,29 @@ def test_sqlite_keeps_tombstones_and_group_moves_across_reopen(tmp_path: Path) -
     assert reopened.members("a") == []
     assert [k for k, _ in reopened.members("b")] == ["items:2"]
     reopened.close()
+
+
+def test_rows_put_while_the_sqlite_store_commits_on_another_thread_are_written_by_the_next_commit(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    store = SqliteStateStore(tmp_path / "state.sqlite")
+    for i in range(20_000):
+        store.put(f"items:{i}", StoredRow((0, i), {"id": str(i)}, ()))
+    saving = threading.Thread(target=store.commit)
+    saving.start()
+    for i in range(20_000, 40_000):  # a snapshot goes on being applied meanwhile
+        store.put(f"items:{i}", StoredRow((0, i), {"id": str(i)}, ()))
+        store.set_mark(f"m:{i % 100}", i)
+    saving.join()
+    store.commit()
+    store.close()
+
+    reopened = SqliteStateStore(tmp_path / "state.sqlite")
+    try:
+        assert len(reopened) == 40_000
+        assert all(reopened.get(f"items:{i}") == StoredRow((0, i), {"id": str(i)}, ()) for i in range(40_000))
+        assert all(reopened.mark(f"m:{m}") == 39_900 + m for m in range(100))
+    finally:
+        reopened.close()
