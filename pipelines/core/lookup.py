@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.documents import CategoryRef
 from contracts.locale import fallback_chain
 from pipelines.core.tables import categories_group, locales_group, row_key, translations_group
 from pipelines.state.port import StateStore
@@ -43,6 +44,9 @@ class Lookup:
     _tenants: dict[str, TenantView | None] = field(default_factory=dict)
     _categories: dict[str, dict[str, CategoryNode]] = field(default_factory=dict)
     _chains: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # (tenant, category, locale chain) → a product document's category ref (None: not in the
+    # tree), filled by the product builder.
+    category_refs: dict[tuple[str, str, tuple[str, ...]], CategoryRef | None] = field(default_factory=dict)
 
     def row(self, table: str, row_id: str | None, tenant_id: str) -> Row | None:
         """A live row of ``table`` that belongs to ``tenant_id``, or None."""

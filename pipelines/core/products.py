@@ -187,16 +187,29 @@ def _option_values(variants: list[VariantDoc]) -> dict[str, list[str]]:
 
 def _category_refs(product: _Product, chain: tuple[str, ...], lookup: Lookup, tenant_id: str) -> list[CategoryRef]:
     refs = []
+    cache = lookup.category_refs
     for _, category_id in sorted(product.category_ids):
-        path = _path(category_id, lookup, tenant_id)
-        if not path:
-            continue
-        names = [pick_name(node.names, chain, node.handle) for node in path]
-        refs.append(CategoryRef(
-            id=category_id, handle=path[-1].handle, name=names[-1],
-            path=names, path_handles=[node.handle for node in path],
-        ))
+        # Every product of the tenant linked to a category gets the same ref in a locale chain
+        # (the tree is read once per build phase): built once, shared (refs are immutable).
+        key = (tenant_id, category_id, chain)
+        if key in cache:
+            ref = cache[key]
+        else:
+            ref = cache[key] = _category_ref(category_id, chain, lookup, tenant_id)
+        if ref is not None:
+            refs.append(ref)
     return refs
+
+
+def _category_ref(category_id: str, chain: tuple[str, ...], lookup: Lookup, tenant_id: str) -> CategoryRef | None:
+    path = _path(category_id, lookup, tenant_id)
+    if not path:
+        return None
+    names = [pick_name(node.names, chain, node.handle) for node in path]
+    return CategoryRef(
+        id=category_id, handle=path[-1].handle, name=names[-1],
+        path=names, path_handles=[node.handle for node in path],
+    )
 
 
 def _path(category_id: str, lookup: Lookup, tenant_id: str) -> list[CategoryNode]:
