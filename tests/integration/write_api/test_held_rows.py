@@ -40,3 +40,15 @@ def test_an_integer_beyond_64_bits_in_metadata_is_stored_all_the_same(client: Te
     metadata = {"huge": 2**70, "negative": -(2**80)}
     read = _create(client, tenant.admin, product_body("huge-product", metadata=metadata))
     assert read["metadata"] == metadata
+
+
+def test_a_product_creations_outbox_event_carries_the_callers_request_id(client: TestClient, engine: sa.Engine) -> None:
+    tenant = make_tenant(client, "traced")
+    response = client.post("/v1/products", json=product_body("traced-product"),
+                           headers={**tenant.admin, "X-Request-Id": "trace-product-7"})
+    created = ok(response, 201)
+    assert response.headers["ETag"] == f'W/"{created["version"]}"'
+    assert response.headers["X-Consistency-Token"] == created["consistency_token"]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT type, aggregateid FROM outbox WHERE request_id = 'trace-product-7'")).all()
+    assert [(r.type, r.aggregateid) for r in rows] == [("ProductCreated", created["id"])]
