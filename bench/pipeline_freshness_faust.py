@@ -22,6 +22,12 @@ agent's record on the documents topic; index = that record → visible in the re
 ``worker_metrics`` adds the worker's own time per step (``stage_seconds``: project =
 the core, publish = encoding and sending, acks = waiting for the broker, index = the
 sinks) and its batch counts.
+
+``consistency_token``: after the steady writes, ``TOKEN_SAMPLES`` single writes, each timed
+from its commit until the pipeline's checkpoint reaches its WAL position (what the search
+API's ``min_version`` waits for). ``rebuild``: the snapshot of the catalogue through the
+worker (``bench.pipeline_rebuild_faust`` measures it at 10 000 products). ``--split`` runs
+the two stages in two worker processes (``RUSTOK_FAUST_ROLE``).
 """
 
 from __future__ import annotations
@@ -165,36 +171,42 @@ def _product_ids(database_url: str, products: int) -> dict[int, str]:
 
 
 @contextlib.contextmanager
-def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple[int, int]) -> Iterator[tuple[Worker, dict[str, Any]]]:
-    """Debezium and a fresh Faust worker on ``url``; yields the worker once the snapshot is in the
-    read tables (``documents``: product, content documents), with the rebuild's seconds and peak RSS."""
+def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple[int, int],
+                   split: bool = False) -> Iterator[tuple[list[Worker], dict[str, Any]]]:
+    """Debezium and a fresh Faust worker on ``url`` (``split``: a project and an index process,
+    ``RUSTOK_FAUST_ROLE``); yields the workers once the snapshot is in the read tables
+    (``documents``: product, content documents), with the rebuild's seconds and peak RSS."""
     debezium = Debezium(runtime.connect_url, url, TOPIC_PREFIX, "bench_faust_slot", "bench-faust")
     create_source_topics(runtime.bootstrap_servers, debezium.prefix)
     load_before = load_average()
     rebuild_started = time.perf_counter()
     debezium.register()
-    worker = Worker(work / "worker", {
-        "broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
-        "index_dir": str(work / "index"), "app_id": "bench-faust", "slot_name": debezium.slot, "index_version": "1",
-    })
-    worker.start()
+    settings = {"broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
+                "index_dir": str(work / "index"), "app_id": "bench-faust", "slot_name": debezium.slot,
+                "index_version": "1"}
+    workers = ([Worker(work / f"worker-{role}", {**settings, "role": role}) for role in ("project", "index")]
+               if split else [Worker(work / "worker", settings)])
+    for worker in workers:
+        worker.start()
     try:
         wait_for(lambda: _counts(url) >= documents, 900, "the snapshot in the read tables", interval=0.25)
+        rss = [worker_peak_rss_mb(worker) for worker in workers]
         rebuild = {"seconds": round(time.perf_counter() - rebuild_started, 3),
-                   "worker_peak_rss_mb": worker_peak_rss_mb(worker),
+                   "worker_peak_rss_mb": None if None in rss else round(sum(r or 0.0 for r in rss), 1),
                    "load_average_before": load_before, "load_average_after": load_average()}
-        yield worker, rebuild
+        yield workers, rebuild
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
         debezium.delete()
 
 
 def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
-            poll: float, documents: tuple[int, int]) -> dict[str, Any]:
+            poll: float, documents: tuple[int, int], split: bool = False) -> dict[str, Any]:
     """Start Debezium and the Faust worker on ``url``, time the snapshot until the read tables hold
     ``documents`` (product, content documents: the Faust rebuild), then time steady marker writes
     to visibility."""
-    with faust_pipeline(url, runtime, work, documents) as (worker, rebuild):
+    with faust_pipeline(url, runtime, work, documents, split) as (workers, rebuild):
         ids = _product_ids(url, products)
         load_before = load_average()
         with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, TOPIC_PREFIX) as stamps, \
@@ -204,9 +216,10 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             last = {i % products: i for i in range(len(committed))}
             # A pipeline that cannot keep up is a finding: report what became visible, do not fail.
             caught_up = _settles(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60)
-        assert worker.alive(), worker.log_tail()
+        for worker in workers:
+            assert worker.alive(), worker.log_tail()
         tokens = token_waits(url, TOKEN_SAMPLES)
-        metrics = worker.metrics()
+        metrics = "\n".join(worker.metrics() for worker in workers)
     latencies, index_stage = [], []
     docs_at = stamps.at[stamps.docs_topic]
     for marker, at in committed.items():
@@ -307,6 +320,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of writes")
     parser.add_argument("--poll", type=float, default=0.02, help="seconds between read-table polls")
     parser.add_argument("--port", type=int, default=55874)
+    parser.add_argument("--split", action="store_true", help="a project and an index worker process (RUSTOK_FAUST_ROLE)")
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_freshness_faust.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-faust-"))
@@ -320,12 +334,13 @@ def main() -> None:
             manifest = generate_catalog(base + "/bench_template", args.products)
             url = clone(admin_url, "bench_template", "bench_freshness_faust")
             measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll,
-                               (manifest.product_documents, manifest.content_documents))
+                               (manifest.product_documents, manifest.content_documents), args.split)
     finally:
         runtime.down()
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "benchmark": "pipeline_freshness_faust", "products": args.products, "target_rate": args.rate,
+        "worker_processes": "project + index (split roles)" if args.split else "one (both stages)",
         "duration_seconds": args.duration, "poll_seconds": args.poll, "target_p99_ms": 2000,
         "measured": "writer's commit (wall clock after COMMIT returned) to the first poll of index_products showing it",
         "path": "PostgreSQL → Debezium 3.2.7 on Kafka Connect → Kafka → Faust project agent → docs topic → "

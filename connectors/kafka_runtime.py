@@ -375,10 +375,7 @@ class KafkaRuntime:
             "listeners": f"http://{HOST}:{port}",
             "rest.advertised.host.name": HOST,
             "rest.advertised.port": str(port),
-            # Debezium confirms an LSN to the slot once Connect flushed the offsets up to it, and
-            # the Faust checkpoint (the consistency token) waits for that confirmation: a flush
-            # every second added ~0.5 s on average to every token's wait.
-            "offset.flush.interval.ms": "250",
+            "offset.flush.interval.ms": "1000",
             # One worker: give a restarted worker its connectors back at once instead
             # of holding them for the default five minutes.
             "scheduled.rebalance.max.delay.ms": "0",

@@ -42,7 +42,7 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
-COMMITTED_REFRESH = 0.5  # seconds between reads of the group's committed offsets while waiting
+COMMITTED_REFRESH = 0.2  # seconds between reads of the group's committed offsets while waiting
 
 
 class Progress:
@@ -138,7 +138,12 @@ class SlotPosition:
 
 @dataclass(frozen=True, slots=True)
 class Topology:
-    group: str
+    """``project_group``/``index_group``: the consumer groups of the two stages (the same one
+    when one process runs both; with ``role`` split, the other process's group is only known
+    to this one through its committed offsets)."""
+
+    project_group: str
+    index_group: str
     source_topics: tuple[str, ...]
     docs_topics: tuple[str, ...]
     slot_name: str
@@ -178,16 +183,16 @@ class Checkpointer:
         if self.applied is not None and confirmed <= self.applied:
             self._metrics.applied(self.applied, wal_end)
             return None
-        if not await self._wait_stage("project", self._project, topology.source_topics):
+        if not await self._wait_stage("project", self._project, topology.source_topics, topology.project_group):
             return None
-        if not await self._wait_stage("index", self._index, topology.docs_topics):
+        if not await self._wait_stage("index", self._index, topology.docs_topics, topology.index_group):
             return None
         await asyncio.to_thread(self._checkpoints.save, confirmed, None, 0)
         self.applied = confirmed
         self._metrics.applied(confirmed, wal_end)
         return confirmed
 
-    async def _wait_stage(self, name: str, progress: Progress, topics: tuple[str, ...]) -> bool:
+    async def _wait_stage(self, name: str, progress: Progress, topics: tuple[str, ...], group: str) -> bool:
         ends = await asyncio.to_thread(self._offsets.end_offsets, topics)
         deadline = time.monotonic() + self._timeout
         committed: dict[Partition, int] = {}
@@ -201,8 +206,9 @@ class Checkpointer:
                 log.info("checkpoint round gave up waiting", extra={"stage": name, "behind": sum(behind.values())})
                 return False
             if now - committed_at >= COMMITTED_REFRESH:
-                # Partitions idle since a restart are done up to what the group committed.
-                committed = await asyncio.to_thread(self._offsets.committed, self._topology.group)
+                # Partitions idle since a restart are done up to what the group committed, and a
+                # stage running in another process (``role``) is known by its commits only.
+                committed = await asyncio.to_thread(self._offsets.committed, group)
                 committed_at = now
                 continue
             await asyncio.sleep(0.01)

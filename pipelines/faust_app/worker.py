@@ -34,6 +34,10 @@ without committing, and a restart replays the batch.
 The index stage decodes the documents messages this process published from the
 emissions it kept (``PublishedEmissions``), not from their JSON again.
 
+Roles (``FaustSettings.role``): ``all`` runs everything above in one process; ``project``
+runs the project agent only, ``index`` the index agent, ``checkpoint`` and ``follow``, each
+process with its own consumer group and interpreter lock.
+
 Metrics (``PipelineMetrics``) are served by Faust's web server at ``/metrics``.
 """
 
@@ -49,7 +53,7 @@ from typing import Any, cast
 
 import faust
 import psycopg
-from faust.types import TP, EventT, StreamT
+from faust.types import EventT, StreamT
 from faust.streams import Stream
 from prometheus_client import generate_latest
 
@@ -67,7 +71,7 @@ from .index import DocsRecord, IndexStage
 from .messages import Origin, PublishedEmissions, docs_key, encode_dead_letter
 from .project import Projected, ProjectStage, SourceRecord
 from .settings import FaustSettings
-from .state import FaustStateStore
+from .state import FaustStateStore, PartitionZeroTable
 
 log = logging.getLogger(__name__)
 
@@ -114,61 +118,13 @@ def _die(stage: str, exc: BaseException) -> None:
     os._exit(EXIT_BATCH_FAILED)
 
 
-class PartitionZeroTable(faust.Table):  # type: ignore[type-arg]
-    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``),
-    in one go per batch by :meth:`publish_changelog`.
-
-    Faust's default takes the partition of the event being processed, which a batch
-    from ``take_events`` does not have; its key partitioner needs producer metadata of
-    the changelog topic, which it may not have fetched yet. And Faust queues each
-    changelog write in its producer buffer, which a background task sends one message
-    per event-loop turn: with the index stage's thread holding the GIL, each turn
-    waited for it and a batch's changelog took ~3 ms per row. Here ``__setitem__``
-    only notes the write and the agent sends them all without yielding to the loop.
-    """
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._unsent: dict[Any, Any] = {}
-
-    def partition_for_key(self, key: Any) -> int:
-        return 0
-
-    def on_key_set(self, key: Any, value: Any) -> None:
-        self._unsent[key] = value  # the last write of a key wins, as compaction would keep it
-
-    def on_key_del(self, key: Any) -> None:
-        raise NotImplementedError("the state store never deletes keys")
-
-    async def publish_changelog(self) -> list[Awaitable[Any]]:
-        """Send every write noted since the last call; returns the acknowledgement futures.
-
-        Straight to the producer: Faust's ``Topic.send`` machinery cost ~1 ms a message.
-        Keys are serialized by the changelog topic itself, as table recovery reads them.
-        """
-        unsent, self._unsent = self._unsent, {}
-        topic = self.changelog_topic
-        producer = self.app.producer
-        sent = []
-        for key, value in unsent.items():
-            raw_key, _ = topic.prepare_key(key, self.key_serializer)
-            sent.append(await producer.send(topic.get_topic_name(), raw_key, value, 0, None, None))
-        return sent
-
-    def persisted(self, acks: Sequence[Any]) -> None:
-        """Record the changelog offset the acknowledged writes reached (RocksDB skips recovery up to it)."""
-        offsets = [ack.offset for ack in acks if getattr(ack, "topic", None) == self.changelog_topic.get_topic_name()]
-        if offsets:
-            self.data.set_persisted_offset(TP(self.changelog_topic.get_topic_name(), 0), max(offsets))
-
-
 class FaustPipeline:
     """Everything the agents use, built once per worker process."""
 
     def __init__(self, settings: FaustSettings) -> None:
         self.settings = settings
         self.app = faust.App(
-            settings.app_id, broker=f"kafka://{settings.broker}", store=settings.store_url,
+            settings.group, broker=f"kafka://{settings.broker}", store=settings.store_url,
             topic_partitions=1, topic_replication_factor=1, table_standby_replicas=0,
             web_host="127.0.0.1", web_port=settings.web_port, consumer_auto_offset_reset="earliest",
             broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
@@ -178,8 +134,9 @@ class FaustPipeline:
         self.metrics = PipelineMetrics(settings.pipeline)
         self.rows = PartitionZeroTable(self.app, name="rows", key_type=str, value_type=bytes, partitions=1)
         self.marks = PartitionZeroTable(self.app, name="marks", key_type=str, value_type=bytes, partitions=1)
-        self.app.tables.add(self.rows)
-        self.app.tables.add(self.marks)
+        if settings.role != "index":  # an index process neither reads nor recovers the state
+            self.app.tables.add(self.rows)
+            self.app.tables.add(self.marks)
         self.store = FaustStateStore(self.rows, self.marks)
         self.project_stage = ProjectStage(self.store, settings.pipeline, settings.topic_prefix)
         self.project_progress = Progress()
@@ -427,8 +384,8 @@ class FaustPipeline:
     async def checkpoints(self) -> None:
         settings = self.settings
         url = settings.database_url.get_secret_value()
-        topology = Topology(settings.app_id, settings.source_topics, tuple(settings.docs_topics.values()),
-                            settings.slot_name, url)
+        topology = Topology(settings.project_group, settings.index_group, settings.source_topics,
+                            tuple(settings.docs_topics.values()), settings.slot_name, url)
         offsets = await asyncio.to_thread(KafkaOffsets, settings.broker)
         checkpointer = Checkpointer(topology, offsets, self.project_progress, self.index_progress,
                                     PostgresCheckpoints(url, settings.pipeline), self.metrics)
@@ -441,9 +398,25 @@ class FaustPipeline:
 
 
 def build_app(settings: FaustSettings) -> faust.App:
-    """The Faust app for ``settings``, with its agents, task and ``/metrics`` page."""
+    """The Faust app for ``settings``, with the agents and tasks of its ``role`` and ``/metrics``."""
     pipeline = FaustPipeline(settings)
     app = pipeline.app
+    if settings.role != "index":
+        _project_agents(pipeline)
+    if settings.role != "project":
+        _index_agents(pipeline)
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        # aiohttp refuses a charset inside content_type, and CONTENT_TYPE_LATEST has one.
+        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE)
+
+    app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
+    return app
+
+
+def _project_agents(pipeline: FaustPipeline) -> None:
+    app, settings = pipeline.app, pipeline.settings
 
     @app.agent(pipeline.sources, name="project")
     async def project(stream: StreamT[Any]) -> None:
@@ -462,6 +435,10 @@ def build_app(settings: FaustSettings) -> faust.App:
         except Exception as exc:  # noqa: BLE001 — see module doc
             _die("project", exc)
 
+
+def _index_agents(pipeline: FaustPipeline) -> None:
+    app, settings = pipeline.app, pipeline.settings
+
     @app.agent(pipeline.docs_in, name="index")
     async def index(stream: StreamT[Any]) -> None:
         async for events in cast(Stream[bytes], stream).take_events(settings.batch_size, within=settings.batch_within):
@@ -477,11 +454,3 @@ def build_app(settings: FaustSettings) -> faust.App:
     @app.task  # type: ignore[untyped-decorator]
     async def follow() -> None:
         await pipeline.follow()
-
-    @app.page("/metrics")
-    async def metrics(web: Any, request: Any) -> Any:
-        # aiohttp refuses a charset inside content_type, and CONTENT_TYPE_LATEST has one.
-        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE)
-
-    app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
-    return app
