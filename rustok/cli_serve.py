@@ -16,6 +16,7 @@ from rustok.observability import observe
 from search_api.app import create_app as create_search_app
 from search_api.settings import SearchSettings
 from write_api.app import create_app as create_write_app
+from write_api.app import tune_gc_for_serving
 from write_api.settings import WriteApiSettings
 
 serve_app = typer.Typer(help="Serve one API in the foreground (for containers).", no_args_is_help=True)
@@ -31,6 +32,7 @@ def serve_write(host: Host = "0.0.0.0", port: Port = 8000) -> None:  # noqa: S10
     url = settings.database_url.get_secret_value()
     health = PlatformHealth(url, SearchSettings.model_fields["index_dir"].default, "embedded")
     app = observe(create_write_app(settings), "write-api", health.write_probes(), health.write_modules)
+    tune_gc_for_serving()  # this process serves only the write API from now on
     uvicorn.run(app, host=host, port=port, http="httptools", loop="uvloop", access_log=False)
 
 
