@@ -6,6 +6,7 @@ Normalised form: language lower case, script title case, region upper case
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, NewType
 
@@ -38,17 +39,25 @@ class InvalidLocale(ContractError, ValueError):
 
 def parse_locale(value: str) -> Locale:
     """Validate and normalise a locale tag (``EN-us`` → ``en-US``)."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not _SHAPE_RE.match(text) or not langcodes.tag_is_valid(text):
+    locale = _normalised(value.strip() if isinstance(value, str) else "")
+    if locale is None:
         raise InvalidLocale(f"{value!r} is not a locale tag like 'en', 'de-AT' or 'sr-Latn-RS'")
+    return locale
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(text: str) -> Locale | None:
+    # Every document of a rebuild validates its locale and langcodes' check is most of
+    # that cost, while a catalogue has a handful of tags: remember them (bounded, so
+    # arbitrary input cannot grow it).
+    if not _SHAPE_RE.match(text) or not langcodes.tag_is_valid(text):
+        return None
     parts = text.split("-")
     normalised = [parts[0].lower()]
     for part in parts[1:]:
         normalised.append(part.title() if len(part) == 4 else part.upper())
     tag = "-".join(normalised)
-    if not _LOCALE_RE.match(tag):
-        raise InvalidLocale(f"{value!r} is not a locale tag like 'en', 'de-AT' or 'sr-Latn-RS'")
-    return Locale(tag)
+    return Locale(tag) if _LOCALE_RE.match(tag) else None
 
 
 def language_of(locale: str) -> str:
