@@ -22,12 +22,6 @@ agent's record on the documents topic; index = that record → visible in the re
 ``worker_metrics`` adds the worker's own time per step (``stage_seconds``: project =
 the core, publish = encoding and sending, acks = waiting for the broker, index = the
 sinks) and its batch counts.
-
-``consistency_token``: after the steady writes, ``TOKEN_SAMPLES`` single writes, each timed
-from its commit until the pipeline's checkpoint reaches its WAL position (what the search
-API's ``min_version`` waits for). ``rebuild``: the snapshot of the catalogue through the
-worker (``bench.pipeline_rebuild_faust`` measures it at 10 000 products). ``--split`` runs
-the two stages in two worker processes (``RUSTOK_FAUST_ROLE``).
 """
 
 from __future__ import annotations
@@ -58,9 +52,7 @@ from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import docs_topic, table_topic
 from migrations import runner
 from rustok.postgres import ensure_database
-from tests.integration.faust.harness import (
-    Debezium, Worker, create_source_topics, wait_for, wal_position,
-)
+from tests.integration.faust.harness import Debezium, Worker, create_source_topics, wait_for
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
@@ -171,42 +163,36 @@ def _product_ids(database_url: str, products: int) -> dict[int, str]:
 
 
 @contextlib.contextmanager
-def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple[int, int],
-                   split: bool = False) -> Iterator[tuple[list[Worker], dict[str, Any]]]:
-    """Debezium and a fresh Faust worker on ``url`` (``split``: a project and an index process,
-    ``RUSTOK_FAUST_ROLE``); yields the workers once the snapshot is in the read tables
-    (``documents``: product, content documents), with the rebuild's seconds and peak RSS."""
+def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple[int, int]) -> Iterator[tuple[Worker, dict[str, Any]]]:
+    """Debezium and a fresh Faust worker on ``url``; yields the worker once the snapshot is in the
+    read tables (``documents``: product, content documents), with the rebuild's seconds and peak RSS."""
     debezium = Debezium(runtime.connect_url, url, TOPIC_PREFIX, "bench_faust_slot", "bench-faust")
     create_source_topics(runtime.bootstrap_servers, debezium.prefix)
     load_before = load_average()
     rebuild_started = time.perf_counter()
     debezium.register()
-    settings = {"broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
-                "index_dir": str(work / "index"), "app_id": "bench-faust", "slot_name": debezium.slot,
-                "index_version": "1"}
-    workers = ([Worker(work / f"worker-{role}", {**settings, "role": role}) for role in ("project", "index")]
-               if split else [Worker(work / "worker", settings)])
-    for worker in workers:
-        worker.start()
+    worker = Worker(work / "worker", {
+        "broker": runtime.bootstrap_servers, "topic_prefix": debezium.prefix, "database_url": url,
+        "index_dir": str(work / "index"), "app_id": "bench-faust", "slot_name": debezium.slot, "index_version": "1",
+    })
+    worker.start()
     try:
         wait_for(lambda: _counts(url) >= documents, 900, "the snapshot in the read tables", interval=0.25)
-        rss = [worker_peak_rss_mb(worker) for worker in workers]
         rebuild = {"seconds": round(time.perf_counter() - rebuild_started, 3),
-                   "worker_peak_rss_mb": None if None in rss else round(sum(r or 0.0 for r in rss), 1),
+                   "worker_peak_rss_mb": worker_peak_rss_mb(worker),
                    "load_average_before": load_before, "load_average_after": load_average()}
-        yield workers, rebuild
+        yield worker, rebuild
     finally:
-        for worker in workers:
-            worker.stop()
+        worker.stop()
         debezium.delete()
 
 
 def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
-            poll: float, documents: tuple[int, int], split: bool = False) -> dict[str, Any]:
+            poll: float, documents: tuple[int, int]) -> dict[str, Any]:
     """Start Debezium and the Faust worker on ``url``, time the snapshot until the read tables hold
     ``documents`` (product, content documents: the Faust rebuild), then time steady marker writes
     to visibility."""
-    with faust_pipeline(url, runtime, work, documents, split) as (workers, rebuild):
+    with faust_pipeline(url, runtime, work, documents) as (worker, rebuild):
         ids = _product_ids(url, products)
         load_before = load_average()
         with Poller(url, poll) as poller, TopicStamps(runtime.bootstrap_servers, TOPIC_PREFIX) as stamps, \
@@ -216,10 +202,8 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
             last = {i % products: i for i in range(len(committed))}
             # A pipeline that cannot keep up is a finding: report what became visible, do not fail.
             caught_up = _settles(lambda: all(poller.visible_at(ids[p + 1], i) for p, i in last.items()), 60)
-        for worker in workers:
-            assert worker.alive(), worker.log_tail()
-        tokens = token_waits(url, TOKEN_SAMPLES)
-        metrics = "\n".join(worker.metrics() for worker in workers)
+        assert worker.alive(), worker.log_tail()
+        metrics = worker.metrics()
     latencies, index_stage = [], []
     docs_at = stamps.at[stamps.docs_topic]
     for marker, at in committed.items():
@@ -238,36 +222,9 @@ def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: fl
         "stages": {**_split(committed, stamps),
                    "index": {"samples": len(index_stage), "p50_ms": round(percentile(index_stage, 0.5) * 1000, 1),
                              "p99_ms": round(percentile(index_stage, 0.99) * 1000, 1)} if index_stage else None},
-        "consistency_token": {"samples": len(tokens), "measured": TOKEN_MEASURED, **_latency_summary(tokens)},
         "worker_metrics": worker_metric_lines(metrics),
         "load_average_before": load_before, "load_average_after": load_average(),
     }
-
-
-TOKEN_SAMPLES = 20
-TOKEN_MEASURED = ("after the steady writes: one write at a time, its commit → the pipeline's checkpoint "
-                  "(applied_commit_lsn, what the search API's min_version waits for) at or past its WAL position")
-
-
-def token_waits(url: str, samples: int, timeout: float = 30.0) -> list[float]:
-    """Seconds from a commit to the checkpoint reaching its consistency token, one write at a time."""
-    waits = []
-    with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(url, autocommit=True) as reader:
-        def applied() -> int:
-            row = reader.execute("SELECT applied_commit_lsn FROM pipeline_checkpoints WHERE pipeline = 'faust'"
-                                 ).fetchone()
-            return 0 if row is None else int(str(row[0]))
-
-        for i in range(samples):
-            conn.execute("UPDATE commerce_product_translations SET title = %s WHERE id = md5(%s)::uuid",
-                         (f"token-{i}", f"pt{i % 10 + 1}en"))
-            token = wal_position(conn)
-            started = time.perf_counter()
-            while applied() < token and time.perf_counter() - started < timeout:
-                time.sleep(0.005)
-            waits.append(time.perf_counter() - started)
-            time.sleep(0.3)  # not in step with the checkpoint rounds
-    return waits
 
 
 def worker_metric_lines(metrics: str) -> list[str]:
@@ -320,7 +277,6 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of writes")
     parser.add_argument("--poll", type=float, default=0.02, help="seconds between read-table polls")
     parser.add_argument("--port", type=int, default=55874)
-    parser.add_argument("--split", action="store_true", help="a project and an index worker process (RUSTOK_FAUST_ROLE)")
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_freshness_faust.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-faust-"))
@@ -334,13 +290,12 @@ def main() -> None:
             manifest = generate_catalog(base + "/bench_template", args.products)
             url = clone(admin_url, "bench_template", "bench_freshness_faust")
             measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll,
-                               (manifest.product_documents, manifest.content_documents), args.split)
+                               (manifest.product_documents, manifest.content_documents))
     finally:
         runtime.down()
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "benchmark": "pipeline_freshness_faust", "products": args.products, "target_rate": args.rate,
-        "worker_processes": "project + index (split roles)" if args.split else "one (both stages)",
         "duration_seconds": args.duration, "poll_seconds": args.poll, "target_p99_ms": 2000,
         "measured": "writer's commit (wall clock after COMMIT returned) to the first poll of index_products showing it",
         "path": "PostgreSQL → Debezium 3.2.7 on Kafka Connect → Kafka → Faust project agent → docs topic → "

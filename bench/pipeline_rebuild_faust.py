@@ -75,12 +75,11 @@ class SourceTopicsWatch:
                 self.records, self.last_growth = total, time.perf_counter() - self._started
 
 
-def measure(url: str, runtime: KafkaRuntime, work: Path, events: int, documents: tuple[int, int],
-            split: bool = False) -> dict[str, Any]:
+def measure(url: str, runtime: KafkaRuntime, work: Path, events: int, documents: tuple[int, int]) -> dict[str, Any]:
     create_source_topics(runtime.bootstrap_servers, TOPIC_PREFIX)  # for the watch; idempotent
     with SourceTopicsWatch(runtime.bootstrap_servers, TOPIC_PREFIX) as watch, \
-            faust_pipeline(url, runtime, work, documents, split) as (workers, rebuild):
-        metrics = worker_metric_lines("\n".join(worker.metrics() for worker in workers))
+            faust_pipeline(url, runtime, work, documents) as (worker, rebuild):
+        metrics = worker_metric_lines(worker.metrics())
     return {"events": events, **rebuild, "events_per_second": round(events / rebuild["seconds"]),
             "source_records_in_kafka": watch.records,
             "snapshot_in_kafka_after_seconds": round(watch.last_growth, 1),
@@ -99,7 +98,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=55876)
-    parser.add_argument("--split", action="store_true", help="a project and an index worker process (RUSTOK_FAUST_ROLE)")
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_rebuild_faust.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-faust-"))
@@ -113,13 +111,13 @@ def main() -> None:
             manifest = generate_catalog(base + "/bench_template", args.products)
             url = clone(admin_url, "bench_template", "bench_rebuild_faust")
             measured = measure(url, runtime, work, manifest.total_rows,
-                               (manifest.product_documents, manifest.content_documents), args.split)
+                               (manifest.product_documents, manifest.content_documents))
     finally:
         runtime.down()
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "benchmark": "pipeline_rebuild_faust", "products": args.products,
-        "worker_processes": "project + index (split roles)" if args.split else "one (both stages)",
+        "worker_processes": "one (both stages)",
         "measured": "Debezium registered → every product and content document in the JSONB read tables",
         "path": "PostgreSQL snapshot → Debezium 3.2.7 on Kafka Connect → Kafka → Faust project agent → "
                 "docs topics → Faust index agent → JSONB sink and Tantivy",

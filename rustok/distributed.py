@@ -10,9 +10,7 @@
 3. the Debezium connector is registered against the database (idempotent: a restart
    finds it and Debezium resumes from its committed offsets);
 4. ``faust -A pipelines.app worker`` runs as a child process with ``RUSTOK_FAUST_*``
-   settings; its read tables and Tantivy index are what the search API serves. With
-   ``split``, two run: one per stage (``RUSTOK_FAUST_ROLE=project`` and ``index``), each
-   with its own interpreter lock (see ``pipelines.faust_app.settings``).
+   settings; its read tables and Tantivy index are what the search API serves.
 
 ``stop()`` terminates the worker (it flushes its sinks and commits offsets on SIGTERM)
 and stops Connect and the broker; their data stays under ``<state_dir>/kafka``.
@@ -50,7 +48,6 @@ class DistributedOptions:
     topic_prefix: str = "rustok"
     pipeline: str = "faust"
     slot_name: str = "rustok_debezium"
-    split: bool = False
 
     @property
     def index_dir(self) -> Path:
@@ -63,21 +60,15 @@ class DistributedPipeline:
         self.options = options
         self._owns_runtime = runtime is None
         self.runtime = runtime or KafkaRuntime(options.state_dir / "kafka", install_jars())
-        self.workers: list[subprocess.Popen[bytes]] = []
+        self.worker: subprocess.Popen[bytes] | None = None
         self.web_port = free_port()
         self.index_versions: dict[DocType, int] = {"product": 1, "content": 1}
 
     @property
-    def worker(self) -> subprocess.Popen[bytes] | None:
-        """The worker serving ``web_port`` (the index worker when split)."""
-        return self.workers[-1] if self.workers else None
-
-    @property
     def failed(self) -> BaseException | None:
-        for worker in self.workers:
-            if worker.poll() is not None:
-                return RuntimeError(f"a Faust worker exited with code {worker.returncode}; "
-                                    f"see {self.options.state_dir / 'faust-worker*.log'}")
+        if self.worker is not None and self.worker.poll() is not None:
+            return RuntimeError(f"the Faust worker exited with code {self.worker.returncode}; "
+                                f"see {self.options.state_dir / 'faust-worker.log'}")
         return None
 
     def start(self) -> None:
@@ -93,29 +84,19 @@ class DistributedPipeline:
                "RUSTOK_FAUST_TOPIC_PREFIX": options.topic_prefix, "RUSTOK_FAUST_DATABASE_URL": options.database_url,
                "RUSTOK_FAUST_INDEX_DIR": str(options.index_dir), "RUSTOK_FAUST_PIPELINE": options.pipeline,
                "RUSTOK_FAUST_SLOT_NAME": options.slot_name, "RUSTOK_FAUST_WEB_PORT": str(self.web_port)}
-        roles = {"project": free_port(), "index": self.web_port} if options.split else {"all": self.web_port}
-        for role, port in roles.items():
-            self.workers.append(self._start_worker(env, role, port))
-
-    def _start_worker(self, env: dict[str, str], role: str, port: int) -> subprocess.Popen[bytes]:
         faust = Path(sys.executable).with_name("faust")
-        name = "faust-worker.log" if role == "all" else f"faust-worker-{role}.log"
-        with open(self.options.state_dir / name, "ab") as out:
-            worker = subprocess.Popen([str(faust), "-A", "pipelines.app", "worker", "-l", "info"],
-                                      cwd=self.options.state_dir, stdout=out, stderr=subprocess.STDOUT,
-                                      env={**env, "RUSTOK_FAUST_ROLE": role, "RUSTOK_FAUST_WEB_PORT": str(port)})
-        log.info("faust worker started", extra={"pid": worker.pid, "role": role, "web_port": port})
-        return worker
+        with open(options.state_dir / "faust-worker.log", "ab") as out:
+            self.worker = subprocess.Popen([str(faust), "-A", "pipelines.app", "worker", "-l", "info"],
+                                           cwd=options.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        log.info("faust worker started", extra={"pid": self.worker.pid, "web_port": self.web_port})
 
     def stop(self) -> None:
-        for worker in self.workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in self.workers:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
             try:
-                worker.wait(60)
+                self.worker.wait(60)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                self.worker.kill()
         if self._owns_runtime:
             self.runtime.down()
 

@@ -42,7 +42,7 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
-COMMITTED_REFRESH = 0.2  # seconds between reads of the group's committed offsets while waiting
+COMMITTED_REFRESH = 0.5  # seconds between reads of the group's committed offsets while waiting
 
 
 class Progress:
@@ -102,48 +102,20 @@ class KafkaOffsets:
         self._admin.close()
 
 
-SLOT_POSITION = ("SELECT (SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = %s),"
-                 " pg_current_wal_lsn() - '0/0'::pg_lsn")
-
-
-class SlotPosition:
-    """(the slot's confirmed_flush_lsn or None, the server's current WAL end) as integers.
-
-    Over one kept connection: a round runs every ``checkpoint_interval`` (0.2 s), and a new
-    connection per round cost more than the query. Blocking; call from a thread.
-    """
-
-    def __init__(self, database_url: str, slot_name: str) -> None:
-        self._url = database_url
-        self._slot = slot_name
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-
-    def __call__(self) -> tuple[int | None, int]:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._url, autocommit=True)
-        try:
-            row = self._conn.execute(SLOT_POSITION, (self._slot,)).fetchone()
-        except psycopg.Error:
-            self.close()  # the next round reconnects
-            raise
-        assert row is not None
-        confirmed, end = row
-        return (None if confirmed is None else int(str(confirmed))), int(str(end))
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+def slot_position(database_url: str, slot_name: str) -> tuple[int | None, int]:
+    """(the slot's confirmed_flush_lsn or None, the server's current WAL end) as integers."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = %s),"
+            " pg_current_wal_lsn() - '0/0'::pg_lsn", (slot_name,)).fetchone()
+    assert row is not None
+    confirmed, end = row
+    return (None if confirmed is None else int(confirmed)), int(end)
 
 
 @dataclass(frozen=True, slots=True)
 class Topology:
-    """``project_group``/``index_group``: the consumer groups of the two stages (the same one
-    when one process runs both; with ``role`` split, the other process's group is only known
-    to this one through its committed offsets)."""
-
-    project_group: str
-    index_group: str
+    group: str
     source_topics: tuple[str, ...]
     docs_topics: tuple[str, ...]
     slot_name: str
@@ -171,28 +143,27 @@ class Checkpointer:
         self._checkpoints = checkpoints
         self._metrics = metrics
         self._timeout = stage_timeout
-        self._slot_position = SlotPosition(topology.database_url, topology.slot_name)
         self.applied: int | None = None
 
     async def round(self) -> int | None:
         """One round; returns the position saved, or None when nothing new was applied."""
         topology = self._topology
-        confirmed, wal_end = await asyncio.to_thread(self._slot_position)
+        confirmed, wal_end = await asyncio.to_thread(slot_position, topology.database_url, topology.slot_name)
         if confirmed is None:
             return None
         if self.applied is not None and confirmed <= self.applied:
             self._metrics.applied(self.applied, wal_end)
             return None
-        if not await self._wait_stage("project", self._project, topology.source_topics, topology.project_group):
+        if not await self._wait_stage("project", self._project, topology.source_topics):
             return None
-        if not await self._wait_stage("index", self._index, topology.docs_topics, topology.index_group):
+        if not await self._wait_stage("index", self._index, topology.docs_topics):
             return None
         await asyncio.to_thread(self._checkpoints.save, confirmed, None, 0)
         self.applied = confirmed
         self._metrics.applied(confirmed, wal_end)
         return confirmed
 
-    async def _wait_stage(self, name: str, progress: Progress, topics: tuple[str, ...], group: str) -> bool:
+    async def _wait_stage(self, name: str, progress: Progress, topics: tuple[str, ...]) -> bool:
         ends = await asyncio.to_thread(self._offsets.end_offsets, topics)
         deadline = time.monotonic() + self._timeout
         committed: dict[Partition, int] = {}
@@ -206,9 +177,8 @@ class Checkpointer:
                 log.info("checkpoint round gave up waiting", extra={"stage": name, "behind": sum(behind.values())})
                 return False
             if now - committed_at >= COMMITTED_REFRESH:
-                # Partitions idle since a restart are done up to what the group committed, and a
-                # stage running in another process (``role``) is known by its commits only.
-                committed = await asyncio.to_thread(self._offsets.committed, group)
+                # Partitions idle since a restart are done up to what the group committed.
+                committed = await asyncio.to_thread(self._offsets.committed, self._topology.group)
                 committed_at = now
                 continue
             await asyncio.sleep(0.01)

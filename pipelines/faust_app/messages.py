@@ -92,12 +92,10 @@ class PublishedEmissions:
 
     Parameters:
         capacity: emissions kept at most; the oldest are forgotten first (they are then
-            simply decoded). An emission with its message is ~20 KB: while a rebuild's
-            emissions queue up for the index stage, a larger cache costs more memory than
-            the decoding it saves.
+            simply decoded).
     """
 
-    def __init__(self, capacity: int = 4_000) -> None:
+    def __init__(self, capacity: int = 20_000) -> None:
         self._capacity = capacity
         self._by_value: OrderedDict[bytes, RootDocuments] = OrderedDict()
         self._lock = threading.Lock()  # the project agent adds on the event loop, the index stage takes in a thread

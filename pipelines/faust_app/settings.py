@@ -41,16 +41,9 @@ class FaustSettings(BaseSettings):
         (Debezium's last snapshot record did not come, e.g. its snapshot was interrupted).
     release_roots: roots built and published per slice when the waiting roots are released.
     checkpoint_interval: seconds between checkpoint rounds.
-    commit_interval: seconds between Kafka offset commits (a split index process's checkpoint
-        sees the project stage's progress only through them).
+    commit_interval: seconds between Kafka offset commits.
     session_timeout: seconds before the group gives a silent (killed) worker's partitions
         to a restarted one; the broker's minimum is 6.
-    role: ``all`` runs both stages in this process. ``project`` and ``index`` split them over
-        two processes (same settings otherwise), each with its own interpreter lock: the
-        stages are CPU-bound Python, and in one process they take turns on one core. The
-        project process is consumer group ``app_id`` and owns the state tables; the index
-        process is group ``<app_id>-index`` and runs the checkpoint, which learns the
-        project stage's progress from its group's committed offsets.
     """
 
     model_config = SettingsConfigDict(env_prefix="RUSTOK_FAUST_", frozen=True, extra="ignore")
@@ -71,22 +64,8 @@ class FaustSettings(BaseSettings):
     hold_idle: float = Field(default=3.0, gt=0)
     release_roots: int = Field(default=1000, ge=1)
     checkpoint_interval: float = Field(default=0.2, gt=0)
-    commit_interval: float = Field(default=0.25, gt=0)
+    commit_interval: float = Field(default=0.5, gt=0)
     session_timeout: float = Field(default=10.0, ge=6.0)
-    role: Literal["all", "project", "index"] = "all"
-
-    @property
-    def project_group(self) -> str:
-        return self.app_id
-
-    @property
-    def index_group(self) -> str:
-        return self.app_id if self.role == "all" else f"{self.app_id}-index"
-
-    @property
-    def group(self) -> str:
-        """This process's consumer group (= Faust app id)."""
-        return self.index_group if self.role == "index" else self.project_group
 
     @property
     def source_topics(self) -> tuple[str, ...]:

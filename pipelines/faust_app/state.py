@@ -23,20 +23,14 @@ the dimensions as ``GlobalTable``s read by every worker. With one partition, bot
 tables are ordinary tables written with the key partitioner (``use_partitioner``),
 which maps every key to partition 0. Scaling out is by index nodes on the documents
 topics (one consumer group per node), which needs no shared state.
-
-:class:`PartitionZeroTable` is the Faust table both are, sending its changelog in one go
-per batch (``publish_changelog``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Iterator, MutableMapping, Sequence
-from typing import Any
+from collections.abc import Iterator, MutableMapping
 
-import faust
 import orjson
-from faust.types import TP
 
 from pipelines.errors import StateStoreError
 from pipelines.state.memory import InMemoryStateStore
@@ -129,51 +123,3 @@ class FaustStateStore:
         self._dirty_rows.clear()
         self._dirty_marks.clear()
         self._memory = None
-
-
-class PartitionZeroTable(faust.Table):  # type: ignore[type-arg]
-    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``),
-    in one go per batch by :meth:`publish_changelog`.
-
-    Faust's default takes the partition of the event being processed, which a batch
-    from ``take_events`` does not have; its key partitioner needs producer metadata of
-    the changelog topic, which it may not have fetched yet. And Faust queues each
-    changelog write in its producer buffer, which a background task sends one message
-    per event-loop turn: with the index stage's thread holding the GIL, each turn
-    waited for it and a batch's changelog took ~3 ms per row. Here ``__setitem__``
-    only notes the write and the agent sends them all without yielding to the loop.
-    """
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._unsent: dict[Any, Any] = {}
-
-    def partition_for_key(self, key: Any) -> int:
-        return 0
-
-    def on_key_set(self, key: Any, value: Any) -> None:
-        self._unsent[key] = value  # the last write of a key wins, as compaction would keep it
-
-    def on_key_del(self, key: Any) -> None:
-        raise NotImplementedError("the state store never deletes keys")
-
-    async def publish_changelog(self) -> list[Awaitable[Any]]:
-        """Send every write noted since the last call; returns the acknowledgement futures.
-
-        Straight to the producer: Faust's ``Topic.send`` machinery cost ~1 ms a message.
-        Keys are serialized by the changelog topic itself, as table recovery reads them.
-        """
-        unsent, self._unsent = self._unsent, {}
-        topic = self.changelog_topic
-        producer = self.app.producer
-        sent = []
-        for key, value in unsent.items():
-            raw_key, _ = topic.prepare_key(key, self.key_serializer)
-            sent.append(await producer.send(topic.get_topic_name(), raw_key, value, 0, None, None))
-        return sent
-
-    def persisted(self, acks: Sequence[Any]) -> None:
-        """Record the changelog offset the acknowledged writes reached (RocksDB skips recovery up to it)."""
-        offsets = [ack.offset for ack in acks if getattr(ack, "topic", None) == self.changelog_topic.get_topic_name()]
-        if offsets:
-            self.data.set_persisted_offset(TP(self.changelog_topic.get_topic_name(), 0), max(offsets))

@@ -34,10 +34,6 @@ without committing, and a restart replays the batch.
 The index stage decodes the documents messages this process published from the
 emissions it kept (``PublishedEmissions``), not from their JSON again.
 
-Roles (``FaustSettings.role``): ``all`` runs everything above in one process; ``project``
-runs the project agent only, ``index`` the index agent, ``checkpoint`` and ``follow``, each
-process with its own consumer group and interpreter lock.
-
 Metrics (``PipelineMetrics``) are served by Faust's web server at ``/metrics``.
 """
 
@@ -53,7 +49,7 @@ from typing import Any, cast
 
 import faust
 import psycopg
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 from faust.streams import Stream
 from prometheus_client import generate_latest
 
@@ -71,7 +67,7 @@ from .index import DocsRecord, IndexStage
 from .messages import Origin, PublishedEmissions, docs_key, encode_dead_letter
 from .project import Projected, ProjectStage, SourceRecord
 from .settings import FaustSettings
-from .state import FaustStateStore, PartitionZeroTable
+from .state import FaustStateStore
 
 log = logging.getLogger(__name__)
 
@@ -101,21 +97,59 @@ async def _no_ack(event: EventT[bytes]) -> bool:
     raise RuntimeError("the project agent has not started")
 
 
-def _forget_payloads(events: Sequence[EventT[bytes]]) -> None:
-    """Drop the events' keys and values (the batch has its own references): held through a
-    snapshot, the events only need their positions, for the acknowledgement, and the
-    payloads of a 10k-product catalogue's 170k rows are ~250 MB."""
-    for event in events:
-        message = event.message
-        message.key = message.value = None
-        event.key = event.value = None
-
-
 def _die(stage: str, exc: BaseException) -> None:
     # Ending the process is the only way to keep take_events from acknowledging the batch.
     log.critical("batch failed; exiting without acknowledging it", exc_info=exc, extra={"stage": stage})
     logging.shutdown()
     os._exit(EXIT_BATCH_FAILED)
+
+
+class PartitionZeroTable(faust.Table):  # type: ignore[type-arg]
+    """A table whose changelog is written to partition 0 (see ``pipelines.faust_app.state``),
+    in one go per batch by :meth:`publish_changelog`.
+
+    Faust's default takes the partition of the event being processed, which a batch
+    from ``take_events`` does not have; its key partitioner needs producer metadata of
+    the changelog topic, which it may not have fetched yet. And Faust queues each
+    changelog write in its producer buffer, which a background task sends one message
+    per event-loop turn: with the index stage's thread holding the GIL, each turn
+    waited for it and a batch's changelog took ~3 ms per row. Here ``__setitem__``
+    only notes the write and the agent sends them all without yielding to the loop.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._unsent: dict[Any, Any] = {}
+
+    def partition_for_key(self, key: Any) -> int:
+        return 0
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        self._unsent[key] = value  # the last write of a key wins, as compaction would keep it
+
+    def on_key_del(self, key: Any) -> None:
+        raise NotImplementedError("the state store never deletes keys")
+
+    async def publish_changelog(self) -> list[Awaitable[Any]]:
+        """Send every write noted since the last call; returns the acknowledgement futures.
+
+        Straight to the producer: Faust's ``Topic.send`` machinery cost ~1 ms a message.
+        Keys are serialized by the changelog topic itself, as table recovery reads them.
+        """
+        unsent, self._unsent = self._unsent, {}
+        topic = self.changelog_topic
+        producer = self.app.producer
+        sent = []
+        for key, value in unsent.items():
+            raw_key, _ = topic.prepare_key(key, self.key_serializer)
+            sent.append(await producer.send(topic.get_topic_name(), raw_key, value, 0, None, None))
+        return sent
+
+    def persisted(self, acks: Sequence[Any]) -> None:
+        """Record the changelog offset the acknowledged writes reached (RocksDB skips recovery up to it)."""
+        offsets = [ack.offset for ack in acks if getattr(ack, "topic", None) == self.changelog_topic.get_topic_name()]
+        if offsets:
+            self.data.set_persisted_offset(TP(self.changelog_topic.get_topic_name(), 0), max(offsets))
 
 
 class FaustPipeline:
@@ -124,7 +158,7 @@ class FaustPipeline:
     def __init__(self, settings: FaustSettings) -> None:
         self.settings = settings
         self.app = faust.App(
-            settings.group, broker=f"kafka://{settings.broker}", store=settings.store_url,
+            settings.app_id, broker=f"kafka://{settings.broker}", store=settings.store_url,
             topic_partitions=1, topic_replication_factor=1, table_standby_replicas=0,
             web_host="127.0.0.1", web_port=settings.web_port, consumer_auto_offset_reset="earliest",
             broker_commit_interval=settings.commit_interval, producer_acks=-1, autodiscover=False,
@@ -134,9 +168,8 @@ class FaustPipeline:
         self.metrics = PipelineMetrics(settings.pipeline)
         self.rows = PartitionZeroTable(self.app, name="rows", key_type=str, value_type=bytes, partitions=1)
         self.marks = PartitionZeroTable(self.app, name="marks", key_type=str, value_type=bytes, partitions=1)
-        if settings.role != "index":  # an index process neither reads nor recovers the state
-            self.app.tables.add(self.rows)
-            self.app.tables.add(self.marks)
+        self.app.tables.add(self.rows)
+        self.app.tables.add(self.marks)
         self.store = FaustStateStore(self.rows, self.marks)
         self.project_stage = ProjectStage(self.store, settings.pipeline, settings.topic_prefix)
         self.project_progress = Progress()
@@ -181,7 +214,6 @@ class FaustPipeline:
             self._last_batch_at = time.monotonic()
             started = time.perf_counter()
             batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
-            _forget_payloads(events)
             out = await asyncio.to_thread(self.project_stage.process, batch, True)
             self.metrics.timed("project", time.perf_counter() - started)
             self.metrics.count("source", out.events)
@@ -200,16 +232,12 @@ class FaustPipeline:
         """Build every waiting root, publish, commit state, wait for the broker, then acknowledge
         every held event (in this order: see the module doc)."""
         stage = self.project_stage
-        if stage.pending_roots > self.settings.release_roots:
-            log.info("building held roots", extra={"roots": stage.pending_roots, "held_events": len(self._held)})
         while stage.pending_roots:
             started = time.perf_counter()
             out = await asyncio.to_thread(stage.release, self.settings.release_roots)
             self.metrics.timed("project", time.perf_counter() - started)
             self._sent += await self._publish(out)
-        # In the thread too: after a snapshot it encodes every row of the state. Only this agent
-        # touches the tables, and their writes are only noted until publish_changelog.
-        await asyncio.to_thread(stage.commit)
+        stage.commit()
         self._sent += await self.rows.publish_changelog()
         self._sent += await self.marks.publish_changelog()
         published = time.perf_counter()
@@ -384,8 +412,8 @@ class FaustPipeline:
     async def checkpoints(self) -> None:
         settings = self.settings
         url = settings.database_url.get_secret_value()
-        topology = Topology(settings.project_group, settings.index_group, settings.source_topics,
-                            tuple(settings.docs_topics.values()), settings.slot_name, url)
+        topology = Topology(settings.app_id, settings.source_topics, tuple(settings.docs_topics.values()),
+                            settings.slot_name, url)
         offsets = await asyncio.to_thread(KafkaOffsets, settings.broker)
         checkpointer = Checkpointer(topology, offsets, self.project_progress, self.index_progress,
                                     PostgresCheckpoints(url, settings.pipeline), self.metrics)
@@ -398,25 +426,9 @@ class FaustPipeline:
 
 
 def build_app(settings: FaustSettings) -> faust.App:
-    """The Faust app for ``settings``, with the agents and tasks of its ``role`` and ``/metrics``."""
+    """The Faust app for ``settings``, with its agents, task and ``/metrics`` page."""
     pipeline = FaustPipeline(settings)
     app = pipeline.app
-    if settings.role != "index":
-        _project_agents(pipeline)
-    if settings.role != "project":
-        _index_agents(pipeline)
-
-    @app.page("/metrics")
-    async def metrics(web: Any, request: Any) -> Any:
-        # aiohttp refuses a charset inside content_type, and CONTENT_TYPE_LATEST has one.
-        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE)
-
-    app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
-    return app
-
-
-def _project_agents(pipeline: FaustPipeline) -> None:
-    app, settings = pipeline.app, pipeline.settings
 
     @app.agent(pipeline.sources, name="project")
     async def project(stream: StreamT[Any]) -> None:
@@ -435,10 +447,6 @@ def _project_agents(pipeline: FaustPipeline) -> None:
         except Exception as exc:  # noqa: BLE001 — see module doc
             _die("project", exc)
 
-
-def _index_agents(pipeline: FaustPipeline) -> None:
-    app, settings = pipeline.app, pipeline.settings
-
     @app.agent(pipeline.docs_in, name="index")
     async def index(stream: StreamT[Any]) -> None:
         async for events in cast(Stream[bytes], stream).take_events(settings.batch_size, within=settings.batch_within):
@@ -454,3 +462,11 @@ def _index_agents(pipeline: FaustPipeline) -> None:
     @app.task  # type: ignore[untyped-decorator]
     async def follow() -> None:
         await pipeline.follow()
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        # aiohttp refuses a charset inside content_type, and CONTENT_TYPE_LATEST has one.
+        return web.bytes(generate_latest(pipeline.metrics.registry), content_type=METRICS_CONTENT_TYPE)
+
+    app.rustok_pipeline = pipeline  # type: ignore[attr-defined]  # for introspection in tests and tools
+    return app
