@@ -42,7 +42,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -62,24 +62,15 @@ TOPIC_PREFIX = "benchfaust"
 _SEQ = re.compile(rf"^{MARKER}(\d+)$")
 
 
-class TopicStamps:
-    """Kafka record timestamps of each marker on the source topic (Debezium's producer) and
-    the products documents topic (the project agent's producer): the per-stage split."""
+class ConsumerThread:
+    """A Kafka consumer read by a daemon thread for as long as the ``with`` block lasts."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
-        self.source_topic = table_topic("commerce_product_translations", prefix=prefix)
-        self.docs_topic = docs_topic("product", prefix=prefix)
-        self.at: dict[str, dict[str, float]] = {self.source_topic: {}, self.docs_topic: {}}
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=20)
-        partitions = [TopicPartition(self.source_topic, 0), TopicPartition(self.docs_topic, 0)]
-        self._consumer.assign(partitions)
-        self._consumer.seek_to_end(*partitions)
-        for partition in partitions:
-            self._consumer.position(partition)  # resolve the end now, before the writes start
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> TopicStamps:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -87,6 +78,25 @@ class TopicStamps:
         self._stop.set()
         self._thread.join(10)
         self._consumer.close()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class TopicStamps(ConsumerThread):
+    """Kafka record timestamps of each marker on the source topic (Debezium's producer) and
+    the products documents topic (the project agent's producer): the per-stage split."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.source_topic = table_topic("commerce_product_translations", prefix=prefix)
+        self.docs_topic = docs_topic("product", prefix=prefix)
+        self.at: dict[str, dict[str, float]] = {self.source_topic: {}, self.docs_topic: {}}
+        super().__init__(KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=20))
+        partitions = [TopicPartition(self.source_topic, 0), TopicPartition(self.docs_topic, 0)]
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_end(*partitions)
+        for partition in partitions:
+            self._consumer.position(partition)  # resolve the end now, before the writes start
 
     def _run(self) -> None:
         while not self._stop.is_set():

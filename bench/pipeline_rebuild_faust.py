@@ -24,13 +24,12 @@ import platform
 import re
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline_freshness_faust import TOPIC_PREFIX, faust_pipeline, worker_metric_lines
+from bench.pipeline_freshness_faust import TOPIC_PREFIX, ConsumerThread, faust_pipeline, worker_metric_lines
 from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalog
 from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import table_topic
@@ -44,28 +43,17 @@ with warnings.catch_warnings():
     from kafka import KafkaConsumer, TopicPartition
 
 
-class SourceTopicsWatch:
+class SourceTopicsWatch(ConsumerThread):
     """Samples the source topics' end offsets: when the last snapshot record reached Kafka,
     so the rebuild's time splits into Debezium's (snapshot → topics) and the rest (Faust)."""
 
     def __init__(self, bootstrap: str, prefix: str, interval: float = 0.25) -> None:
         self._topics = [table_topic(t, prefix=prefix) for t in PROJECTED_TABLES]
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        super().__init__(KafkaConsumer(bootstrap_servers=bootstrap, group_id=None))
         self._interval = interval
         self._started = time.perf_counter()
         self.last_growth = 0.0
         self.records = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> SourceTopicsWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self._consumer.close()
 
     def _run(self) -> None:
         partitions = [TopicPartition(t, 0) for t in self._topics]

@@ -139,17 +139,8 @@ class EnvelopeBuilder:
         source: dict[str, Any],
         transaction: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        now_ns = self.clock.now_ns()
-        return {
-            "before": None if before is None else dict(before),
-            "after": None if after is None else dict(after),
-            "source": source,
-            "transaction": transaction,
-            "op": op,
-            "ts_ms": now_ns // 1_000_000,
-            "ts_us": now_ns // 1000,
-            "ts_ns": now_ns,
-        }
+        return self.event(op, None if before is None else dict(before), None if after is None else dict(after),
+                          source, transaction)
 
     @staticmethod
     def transaction_block(xid: int, lsn: int, total_order: int, data_collection_order: int) -> dict[str, Any]:
