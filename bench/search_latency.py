@@ -194,25 +194,39 @@ def fire_raw(port: int, key: str, rate: float, duration: float, seed: int) -> di
     lags: list[float] = []
     errors: dict[str, int] = {}
 
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while idle:  # a kept-alive connection the server has closed since is dropped, not written to
+            reader, writer = idle.pop()
+            if not writer.is_closing() and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", port)
+
     async def send(request: bytes) -> bytes:
-        conn = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
-        reader, writer = conn
+        reader, writer = await connection()
         writer.write(request)
         status = await reader.readline()
-        length = 0
+        length, keep = 0, True
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            header = name.strip().lower()
+            if header == b"content-length":
                 length = int(value)
+            elif header == b"connection" and value.strip().lower() == b"close":
+                keep = False
         await reader.readexactly(length)
-        idle.append(conn)
+        if keep:
+            idle.append((reader, writer))
+        else:
+            writer.close()
         return status
 
     async def one(scheduled: float, request: bytes) -> None:
         lags.append((time.perf_counter() - scheduled) * 1000)
         try:
             status = await asyncio.wait_for(send(request), REQUEST_TIMEOUT)
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        except (OSError, RuntimeError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+            # RuntimeError: uvloop's answer to a write on a transport closed under us
             errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
             return
         if status.split(b" ")[1:2] != [b"200"]:
