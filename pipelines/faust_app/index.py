@@ -20,8 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -33,8 +32,6 @@ from pipelines.sinks.base import Sink
 from .messages import InvalidDocsMessage, Origin, decode_docs
 
 log = logging.getLogger(__name__)
-
-SINK_THREADS = 4  # a PostgreSQL and a Tantivy sink per document type
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +54,10 @@ class IndexStage:
     metrics: documents out at stage ``sink``, flush times, freshness (commit → flushed).
     pipeline: name written into dead letters.
     recent_seconds: how long written emissions are remembered for :meth:`replace_sinks`.
-    decode: turns a documents-message value into its emission (raises InvalidDocsMessage).
     """
 
     def __init__(self, sinks: Sequence[Sink], metrics: PipelineMetrics, pipeline: str,
-                 recent_seconds: float = 30.0, decode: Callable[[bytes], RootDocuments] = decode_docs) -> None:
-        self._decode = decode
+                 recent_seconds: float = 30.0) -> None:
         self._sinks = list(sinks)
         self._metrics = metrics
         self._pipeline = pipeline
@@ -70,7 +65,6 @@ class IndexStage:
         self._recent: deque[tuple[float, list[RootDocuments]]] = deque()
         self._forgotten_version = 0  # the highest version among emissions no longer remembered
         self._lock = threading.Lock()  # process() and replace_sinks() run on different threads
-        self._pool = ThreadPoolExecutor(max_workers=SINK_THREADS, thread_name_prefix="rustok-sink")
 
     def process(self, batch: Sequence[DocsRecord]) -> Indexed:
         with self._lock:
@@ -99,10 +93,14 @@ class IndexStage:
             if record.value is None:
                 continue  # a compaction tombstone written by someone else: nothing to apply
             try:
-                emissions.append(self._decode(record.value))
+                emissions.append(decode_docs(record.value))
             except InvalidDocsMessage as exc:
                 out.dead.append((self._letter(record, exc), record.origin))
-        self._flush_all(emissions)
+        for sink in self._sinks:
+            started = time.perf_counter()
+            sink.write(emissions)
+            sink.flush()
+            self._metrics.flushed(sink.name, time.perf_counter() - started)
         out.emissions = len(emissions)
         out.documents = sum(len(e.documents) or 1 for e in emissions)
         self._metrics.count("sink", out.documents)
@@ -110,25 +108,10 @@ class IndexStage:
         self._remember(emissions)
         return out
 
-    def _flush_all(self, emissions: list[RootDocuments]) -> None:
-        """Every sink writes and flushes, side by side: PostgreSQL mostly waits for the server
-        (the GIL is free meanwhile), Tantivy works. Returns once all are done; raises the first error."""
-        running = [self._pool.submit(self._flush_one, sink, emissions) for sink in self._sinks]
-        errors = [error for future in running if (error := future.exception()) is not None]
-        if errors:
-            raise errors[0]
-
-    def _flush_one(self, sink: Sink, emissions: list[RootDocuments]) -> None:
-        started = time.perf_counter()
-        sink.write(emissions)
-        sink.flush()
-        self._metrics.flushed(sink.name, time.perf_counter() - started)
-
     def close(self) -> None:
         with self._lock:
             for sink in self._sinks:
                 sink.close()
-            self._pool.shutdown()
 
     def _remember(self, emissions: list[RootDocuments]) -> None:
         now = time.monotonic()

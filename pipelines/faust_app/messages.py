@@ -22,8 +22,6 @@ DLQ topic ``<prefix>.dlq``: key = the original record key; value
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,41 +77,6 @@ def decode_docs(value: bytes) -> RootDocuments:
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ValidationError) as exc:
         raise InvalidDocsMessage(f"not a documents message: {exc}") from exc
-
-
-class PublishedEmissions:
-    """The emissions this process published, by their encoded value, for its own index stage.
-
-    The project and index agents of one worker run in one process: an index batch mostly
-    consists of messages the project agent just encoded from already validated documents.
-    Decoding them again (JSON, then pydantic validation of every document) was ~40% of the
-    index stage's CPU. A message whose bytes are exactly what :func:`encode_docs` produced
-    for an emission stands for that emission; any other message is decoded and validated.
-
-    Parameters:
-        capacity: emissions kept at most; the oldest are forgotten first (they are then
-            simply decoded).
-    """
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._capacity = capacity
-        self._by_value: OrderedDict[bytes, RootDocuments] = OrderedDict()
-        self._lock = threading.Lock()  # the project agent adds on the event loop, the index stage takes in a thread
-
-    def encode(self, emission: RootDocuments) -> bytes:
-        """:func:`encode_docs`, remembering the emission under its message value."""
-        value = encode_docs(emission)
-        with self._lock:
-            self._by_value[value] = emission
-            while len(self._by_value) > self._capacity:
-                self._by_value.popitem(last=False)
-        return value
-
-    def decode(self, value: bytes) -> RootDocuments:
-        """The emission ``value`` was encoded from, else :func:`decode_docs` (once per value)."""
-        with self._lock:
-            known = self._by_value.pop(value, None)
-        return known if known is not None else decode_docs(value)
 
 
 @dataclass(frozen=True, slots=True)

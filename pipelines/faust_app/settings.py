@@ -35,11 +35,6 @@ class FaustSettings(BaseSettings):
         not installed here; ``rocksdb`` is accepted for deployments that have it).
     web_port: Faust's web server; ``/metrics`` serves Prometheus metrics there.
     batch_size, batch_within: micro-batch bounds for ``stream.take``.
-    hold_events: at most this many source events are held unacknowledged while a snapshot's
-        roots wait to be built (see ``pipelines.faust_app.project``); then they are built.
-    hold_idle: seconds without a source batch after which waiting roots are built anyway
-        (Debezium's last snapshot record did not come, e.g. its snapshot was interrupted).
-    release_roots: roots built and published per slice when the waiting roots are released.
     checkpoint_interval: seconds between checkpoint rounds.
     commit_interval: seconds between Kafka offset commits.
     session_timeout: seconds before the group gives a silent (killed) worker's partitions
@@ -60,9 +55,6 @@ class FaustSettings(BaseSettings):
     web_port: int = Field(default=6066, ge=1, le=65535)
     batch_size: int = Field(default=2000, ge=1)
     batch_within: float = Field(default=0.05, gt=0)
-    hold_events: int = Field(default=250_000, ge=0)
-    hold_idle: float = Field(default=3.0, gt=0)
-    release_roots: int = Field(default=1000, ge=1)
     checkpoint_interval: float = Field(default=0.2, gt=0)
     commit_interval: float = Field(default=0.5, gt=0)
     session_timeout: float = Field(default=10.0, ge=6.0)

@@ -1,12 +1,8 @@
 """The Faust app: two agents, one per stage, and the checkpoint task.
 
 * ``project`` consumes every captured table topic, micro-batches with
-  ``noack_take``, runs the projection core over Faust tables (in a thread, so the event
-  loop keeps fetching and the index agent keeps going), and publishes each root's
-  documents to ``<prefix>.docs.<doc_type>`` and bad events to ``<prefix>.dlq``. During
-  Debezium's initial snapshot it holds batches: their events are absorbed and their
-  roots built once, when the snapshot is in (see ``pipelines.faust_app.project`` and
-  ``FaustPipeline._release_due``); ``release_idle`` builds them if the source goes quiet;
+  ``take_events``, runs the projection core over Faust tables, and publishes each
+  root's documents to ``<prefix>.docs.<doc_type>`` and bad events to ``<prefix>.dlq``;
 * ``index`` consumes the documents topics and writes the JSONB read tables and this
   node's Tantivy index;
 * ``checkpoint`` publishes the applied position (``pipelines.faust_app.checkpoint``);
@@ -20,19 +16,14 @@
   ``index_version`` from the settings when that is higher (a rebuild beside the live
   version, which keeps building it: only a move of the alias is followed).
 
-Acknowledgement. Faust commits acknowledged offsets (after flushing its producer). The
-project agent acknowledges its events itself, only after the documents built from them,
-the dead letters and the state's changelog writes were acknowledged by the broker;
-events held during a snapshot stay unacknowledged (and their state unwritten) until
-their roots were built and published, so a crash replays them. The index agent uses
-``take_events``, which acknowledges a batch's events when the agent asks for the next
-batch, so it returns only once every sink flushed. A failure inside a batch must not
-reach the loop (``take_events``' ``finally`` would acknowledge the failed batch):
-transient sink errors are retried in place, anything else ends the process at once,
-without committing, and a restart replays the batch.
-
-The index stage decodes the documents messages this process published from the
-emissions it kept (``PublishedEmissions``), not from their JSON again.
+Acknowledgement. ``take_events`` acknowledges a batch's events when the agent asks
+for the next batch, and Faust commits acknowledged offsets after flushing its
+producer. So each batch is made durable inside the loop body: the project agent
+waits until its documents, dead letters and changelog writes are acknowledged by the
+broker, the index agent until every sink flushed. A failure inside a batch must not
+reach ``take_events`` (its ``finally`` would acknowledge the failed batch): transient
+sink errors are retried in place, anything else ends the process at once, without
+committing, and a restart replays the batch.
 
 Metrics (``PipelineMetrics``) are served by Faust's web server at ``/metrics``.
 """
@@ -44,7 +35,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 import faust
@@ -64,8 +55,8 @@ from pipelines.sinks.tantivy_sink import TantivySink
 
 from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
 from .index import DocsRecord, IndexStage
-from .messages import Origin, PublishedEmissions, docs_key, encode_dead_letter
-from .project import Projected, ProjectStage, SourceRecord
+from .messages import Origin, docs_key, encode_dead_letter, encode_docs
+from .project import ProjectStage, SourceRecord
 from .settings import FaustSettings
 from .state import FaustStateStore
 
@@ -91,10 +82,6 @@ def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.To
 def _origin(event: EventT[bytes]) -> Origin:
     message = event.message
     return Origin(message.topic, message.partition, message.offset)
-
-
-async def _no_ack(event: EventT[bytes]) -> bool:
-    raise RuntimeError("the project agent has not started")
 
 
 def _die(stage: str, exc: BaseException) -> None:
@@ -187,13 +174,6 @@ class FaustPipeline:
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
         self._declared = False
-        # The project agent's batches held unacknowledged while their roots wait, and what they sent.
-        self._project_lock = asyncio.Lock()
-        self._held: list[EventT[bytes]] = []
-        self._sent: list[Awaitable[Any]] = []
-        self._last_batch_at = time.monotonic()
-        self.published = PublishedEmissions()
-        self.acknowledge: Callable[[EventT[bytes]], Awaitable[bool]] = _no_ack  # the project stream's ack
 
     # -- stage 1 -------------------------------------------------------------------------
 
@@ -204,87 +184,40 @@ class FaustPipeline:
                 await topic.maybe_declare()
             self._declared = True
 
-    async def project(self, events: Sequence[EventT[bytes]], full: bool) -> None:
-        """Project one batch; acknowledge it once durable, or hold it while a snapshot's roots wait.
-
-        ``full``: the batch reached ``batch_size`` (the consumer is behind)."""
-        async with self._project_lock:
-            await self.declare()
-            self._held += events
-            self._last_batch_at = time.monotonic()
-            started = time.perf_counter()
-            batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
-            out = await asyncio.to_thread(self.project_stage.process, batch, True)
-            self.metrics.timed("project", time.perf_counter() - started)
-            self.metrics.count("source", out.events)
-            self._sent += await self._publish(out)
-            if out.held and not self._release_due(out.streamed, full):
-                return
-            await self._release()
-
-    def _release_due(self, streamed: bool, full: bool) -> bool:
-        # The last snapshot record was seen and the consumer caught up: the snapshot is in.
-        # A streamed change must not wait behind the snapshot; and held events are bounded.
-        stage = self.project_stage
-        return streamed or (stage.snapshot_ended and not full) or len(self._held) >= self.settings.hold_events
-
-    async def _release(self) -> None:
-        """Build every waiting root, publish, commit state, wait for the broker, then acknowledge
-        every held event (in this order: see the module doc)."""
-        stage = self.project_stage
-        while stage.pending_roots:
-            started = time.perf_counter()
-            out = await asyncio.to_thread(stage.release, self.settings.release_roots)
-            self.metrics.timed("project", time.perf_counter() - started)
-            self._sent += await self._publish(out)
-        stage.commit()
-        self._sent += await self.rows.publish_changelog()
-        self._sent += await self.marks.publish_changelog()
-        published = time.perf_counter()
-        sent, self._sent = self._sent, []
-        acks = await self._drain(sent)
-        self.rows.persisted(acks)
-        self.marks.persisted(acks)
-        self.metrics.timed("acks", time.perf_counter() - published)
-        self.metrics.count("project_batches")
-        held, self._held = self._held, []
-        for event in held:
-            await self.acknowledge(event)
-            origin = _origin(event)
-            self.project_progress.advance(origin.topic, origin.partition, origin.offset + 1)
-
-    async def _publish(self, out: Projected) -> list[Awaitable[Any]]:
-        """Send the batch's documents and dead letters; returns the acknowledgement futures.
-
-        Straight to the producer, not faust.Topic.send (see PartitionZeroTable.publish_changelog)."""
+    async def project(self, events: Sequence[EventT[bytes]]) -> None:
+        await self.declare()
         started = time.perf_counter()
+        batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        out = self.project_stage.process(batch)
+        projected = time.perf_counter()
+        self.metrics.timed("project", projected - started)
+        # Straight to the producer, not faust.Topic.send (see PartitionZeroTable.publish_changelog).
         producer = self.app.producer
         sent: list[Awaitable[Any]] = []
         for emission in out.emissions:
             topic = self.docs_names[emission.root.doc_type]
-            sent.append(await producer.send(topic, docs_key(emission.root), self.published.encode(emission),
-                                            None, None, None))
+            sent.append(await producer.send(topic, docs_key(emission.root), encode_docs(emission), None, None, None))
         for letter, origin in out.dead:
             key = letter.event_key.encode() if letter.event_key is not None else None
             sent.append(await producer.send(self.dlq_name, key, encode_dead_letter(letter, origin), None, None, None))
             log.warning("dead letter", extra={"topic": origin.topic, "partition": origin.partition,
                                               "offset": origin.offset, "lsn": letter.source_lsn,
                                               "reason": letter.reason})
+        self.project_stage.commit()
+        sent += await self.rows.publish_changelog()
+        sent += await self.marks.publish_changelog()
+        published = time.perf_counter()
+        self.metrics.timed("publish", published - projected)
+        acks = await self._drain(sent)
+        self.rows.persisted(acks)
+        self.marks.persisted(acks)
+        self.metrics.timed("acks", time.perf_counter() - published)
+        self.metrics.count("project_batches")
+        for event in events:
+            origin = _origin(event)
+            self.project_progress.advance(origin.topic, origin.partition, origin.offset + 1)
+        self.metrics.count("source", out.events)
         self.metrics.count("dlq", len(out.dead))
-        self.metrics.timed("publish", time.perf_counter() - started)
-        return sent
-
-    async def release_idle(self) -> None:
-        """Build held roots when no source batch came for ``hold_idle`` seconds."""
-        while True:
-            await asyncio.sleep(min(1.0, self.settings.hold_idle / 2))
-            if not self._held or time.monotonic() - self._last_batch_at < self.settings.hold_idle:
-                continue
-            async with self._project_lock:
-                if self._held:
-                    log.info("no source batch for a while: building the held roots",
-                             extra={"held": len(self._held), "roots": self.project_stage.pending_roots})
-                    await self._release()
 
     async def _drain(self, sent: Sequence[Awaitable[Any]]) -> list[Any]:
         """Wait until the broker acknowledged everything this batch produced, changelogs included;
@@ -313,7 +246,7 @@ class FaustPipeline:
         self._aliases_seen = aliases
         self._sinks = {dt: self._sinks_of(dt, v) for dt, v in self._versions.items()}
         stage = IndexStage([s for sinks in self._sinks.values() for s in sinks], self.metrics,
-                           self.settings.pipeline, decode=self.published.decode)
+                           self.settings.pipeline)
         record_targets(url, self.settings.pipeline, self._versions, self._applied_lsn(url))
         return stage
 
@@ -432,20 +365,11 @@ def build_app(settings: FaustSettings) -> faust.App:
 
     @app.agent(pipeline.sources, name="project")
     async def project(stream: StreamT[Any]) -> None:
-        source = cast(Stream[bytes], stream)
-        pipeline.acknowledge = source.ack
-        async for events in source.noack_take(settings.batch_size, within=settings.batch_within):
+        async for events in cast(Stream[bytes], stream).take_events(settings.batch_size, within=settings.batch_within):
             try:
-                await pipeline.project(cast(Sequence[EventT[bytes]], events), len(events) >= settings.batch_size)
+                await pipeline.project(events)
             except Exception as exc:  # noqa: BLE001 — see module doc: never acknowledge a failed batch
                 _die("project", exc)
-
-    @app.task  # type: ignore[untyped-decorator]
-    async def release_idle() -> None:
-        try:
-            await pipeline.release_idle()
-        except Exception as exc:  # noqa: BLE001 — see module doc
-            _die("project", exc)
 
     @app.agent(pipeline.docs_in, name="index")
     async def index(stream: StreamT[Any]) -> None:
