@@ -47,6 +47,7 @@ from typing import Any, Self
 import psycopg
 
 from bench.pipeline_freshness import MARKER, percentile, write_steadily
+from bench.generator import Manifest
 from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalog, load_average
 from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import docs_topic, table_topic
@@ -280,6 +281,25 @@ def worker_peak_rss_mb(worker: Worker) -> float | None:
     return None
 
 
+@contextlib.contextmanager
+def kafka_and_catalogue(port: int, products: int, database: str) -> Iterator[tuple[KafkaRuntime, Path, str, Manifest]]:
+    """A local Kafka stack and a bench PostgreSQL holding a generated catalogue of ``products`` in
+    ``database`` (cloned from a template); both stopped and removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="rustok-bench-faust-"))
+    runtime = KafkaRuntime(work / "kafka", install_jars())
+    try:
+        runtime.up()
+        with bench_server(work, port) as admin_url:
+            base = admin_url.rsplit("/", 1)[0]
+            ensure_database(admin_url, "bench_template")
+            runner.upgrade(base + "/bench_template")
+            manifest = generate_catalog(base + "/bench_template", products)
+            yield runtime, work, clone(admin_url, "bench_template", database), manifest
+    finally:
+        runtime.down()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--products", type=int, default=300)
@@ -289,21 +309,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=55874)
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_freshness_faust.json")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="rustok-bench-faust-"))
-    runtime = KafkaRuntime(work / "kafka", install_jars())
-    try:
-        runtime.up()
-        with bench_server(work, args.port) as admin_url:
-            base = admin_url.rsplit("/", 1)[0]
-            ensure_database(admin_url, "bench_template")
-            runner.upgrade(base + "/bench_template")
-            manifest = generate_catalog(base + "/bench_template", args.products)
-            url = clone(admin_url, "bench_template", "bench_freshness_faust")
-            measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll,
-                               (manifest.product_documents, manifest.content_documents))
-    finally:
-        runtime.down()
-        shutil.rmtree(work, ignore_errors=True)
+    with kafka_and_catalogue(args.port, args.products, "bench_freshness_faust") as (runtime, work, url, manifest):
+        measured = measure(url, runtime, work, args.products, args.rate, args.duration, args.poll,
+                           (manifest.product_documents, manifest.content_documents))
     report = {
         "benchmark": "pipeline_freshness_faust", "products": args.products, "target_rate": args.rate,
         "duration_seconds": args.duration, "poll_seconds": args.poll, "target_p99_ms": 2000,

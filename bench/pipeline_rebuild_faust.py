@@ -22,21 +22,18 @@ import json
 import os
 import platform
 import re
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline_freshness_faust import TOPIC_PREFIX, ConsumerThread, faust_pipeline, worker_metric_lines
-from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalog
-from connectors.kafka_runtime import KafkaRuntime, install_jars
+from bench.pipeline_freshness_faust import (TOPIC_PREFIX, ConsumerThread, faust_pipeline, kafka_and_catalogue,
+                                            worker_metric_lines)
+from bench.pipeline_rebuild import RESULTS
+from connectors.kafka_runtime import KafkaRuntime
 from contracts.topics import table_topic
 from pipelines.faust_app.settings import PROJECTED_TABLES
-from migrations import runner
 from rustok.distributed import create_source_topics
-from rustok.postgres import ensure_database
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
@@ -88,21 +85,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=55876)
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_rebuild_faust.json")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="rustok-bench-rebuild-faust-"))
-    runtime = KafkaRuntime(work / "kafka", install_jars())
-    try:
-        runtime.up()
-        with bench_server(work, args.port) as admin_url:
-            base = admin_url.rsplit("/", 1)[0]
-            ensure_database(admin_url, "bench_template")
-            runner.upgrade(base + "/bench_template")
-            manifest = generate_catalog(base + "/bench_template", args.products)
-            url = clone(admin_url, "bench_template", "bench_rebuild_faust")
-            measured = measure(url, runtime, work, manifest.total_rows,
-                               (manifest.product_documents, manifest.content_documents))
-    finally:
-        runtime.down()
-        shutil.rmtree(work, ignore_errors=True)
+    with kafka_and_catalogue(args.port, args.products, "bench_rebuild_faust") as (runtime, work, url, manifest):
+        measured = measure(url, runtime, work, manifest.total_rows,
+                           (manifest.product_documents, manifest.content_documents))
     report = {
         "benchmark": "pipeline_rebuild_faust", "products": args.products,
         "worker_processes": "one (both stages)",
