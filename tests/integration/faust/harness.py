@@ -123,6 +123,33 @@ class Worker:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/metrics", timeout=5) as response:
             return str(response.read().decode())
 
+    def diagnose(self, database_url: str) -> str:
+        """What a stalled worker is doing: its threads' stacks (py-spy), its stage counters,
+        the database's sessions and slots, and its log tail; also written to ``diagnosis.txt``
+        in its folder, as CI shows only the end of a failure."""
+        parts = [f"worker alive: {self.alive()}"]
+        if self.alive():
+            assert self.process is not None
+            spy = subprocess.run([str(FAUST.parent / "py-spy"), "dump", "--pid", str(self.process.pid)],
+                                 capture_output=True, text=True, timeout=60, check=False)
+            parts.append(f"py-spy dump:\n{spy.stdout}{spy.stderr}")
+            try:
+                parts.append("metrics:\n" + "\n".join(
+                    line for line in self.metrics().splitlines() if line.startswith("rustok_") and "_bucket" not in line))
+            except OSError as exc:
+                parts.append(f"metrics: {exc}")
+        with contextlib.suppress(psycopg.Error), psycopg.connect(database_url, autocommit=True) as conn:
+            for query in ("SELECT pid, application_name, state, wait_event_type, wait_event, xact_start, left(query, 160)"
+                          " FROM pg_stat_activity WHERE datname = current_database()",
+                          "SELECT slot_name, active, confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots"
+                          " WHERE database = current_database()",
+                          "SELECT * FROM pipeline_checkpoints"):
+                parts.append(f"{query}:\n" + "\n".join(map(str, conn.execute(query).fetchall())))
+        parts.append(f"log tail:\n{self.log_tail(8000)}")
+        text = "\n\n".join(parts)
+        (self.workdir / "diagnosis.txt").write_text(text)
+        return text
+
 
 def wal_position(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()

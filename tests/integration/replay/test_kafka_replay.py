@@ -100,7 +100,10 @@ def _settle(db_url: str, faust: Worker, timeout: float = 120) -> None:
     commit of this database: WAL written by other databases never reaches its slot)."""
     with psycopg.connect(db_url) as conn:
         target = wal_position(conn)
-    wait_for(lambda: applied_lsn(db_url, PIPELINE) >= target or not faust.alive(), timeout, "the worker caught up")
+    try:
+        wait_for(lambda: applied_lsn(db_url, PIPELINE) >= target or not faust.alive(), timeout, "the worker caught up")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{faust.diagnose(db_url)}") from None
     assert faust.alive(), faust.log_tail()
 
 
