@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from contracts.serving import tune_gc_for_serving
 from rustok.health import PlatformHealth
 from rustok.observability import observe
+from search_api.app import SEARCH_GC_OLDER
 from search_api.app import create_app as create_search_app
 from search_api.settings import SearchSettings
 from write_api.app import create_app as create_write_app
-from write_api.app import tune_gc_for_serving
 from write_api.settings import WriteApiSettings
 
 serve_app = typer.Typer(help="Serve one API in the foreground (for containers).", no_args_is_help=True)
@@ -42,4 +43,5 @@ def serve_search(host: Host = "0.0.0.0", port: Port = 8001) -> None:  # noqa: S1
     settings = SearchSettings()
     health = PlatformHealth(settings.database_url.get_secret_value(), settings.index_dir, settings.pipeline_name)
     app = observe(create_search_app(settings), "search-api", health.search_probes(), health.search_modules)
+    tune_gc_for_serving(*SEARCH_GC_OLDER)  # this process serves only the search API from now on
     uvicorn.run(app, host=host, port=port, http="httptools", loop="uvloop", access_log=False)

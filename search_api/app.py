@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -10,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from contracts.serving import tune_gc_for_serving
 from search_api import problems
 from search_api.backends.base import SearchBackend
 from search_api.backends.postgres import PostgresBackend
@@ -23,6 +23,10 @@ from search_api.service import SearchService
 from search_api.settings import SearchSettings
 from search_api.tenancy import Authenticator, PostgresTenantDirectory
 
+# The older generations' thresholds for a search server: full collections over the
+# framework's long-lived objects were ~5% of a search's CPU.
+SEARCH_GC_OLDER = (50, 100)
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +37,6 @@ def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _quiet_collector()
         yield
         chosen.close()
         database.close()
@@ -55,15 +58,6 @@ def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -
         return {"status": "ok", "backend": chosen.name}
 
     return app
-
-
-def _quiet_collector() -> None:
-    """Move what the app built at start-up out of the cyclic collector's sight and collect
-    young objects less often: a request allocates short-lived objects only, and full
-    collections over the framework's long-lived ones were ~5% of a search's CPU."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
 
 
 def _backend(settings: SearchSettings, database: Database, documents: DocumentStore) -> SearchBackend:
@@ -95,4 +89,6 @@ def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory search_api.app:app_from_environment`` (settings from RUSTOK_SEARCH_*)."""
-    return create_app(SearchSettings())
+    app = create_app(SearchSettings())
+    tune_gc_for_serving(*SEARCH_GC_OLDER)  # the server's process only (see contracts.serving)
+    return app

@@ -6,10 +6,16 @@ schema at head with no rows, in about a tenth of a second.
 
 from __future__ import annotations
 
+import gc
 import shutil
+import socket
+import sys
 import tempfile
+import traceback
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +27,41 @@ from rustok.postgres import EmbeddedPostgres, ServerInfo, drop_database, ensure_
 pytest_plugins = ["tests.fixtures_kafka"]
 
 TEMPLATE = "rustok_template"
+
+# Where each socket of the test process was made (by id), so that one found unclosed can be
+# traced to its code: a ResourceWarning names only the socket.
+_SOCKET_ORIGINS: dict[int, str] = {}
+_socket_init = socket.socket.__init__
+
+
+def _traced_socket_init(self: socket.socket, *args: Any, **kwargs: Any) -> None:
+    _socket_init(self, *args, **kwargs)
+    _SOCKET_ORIGINS[id(self)] = "".join(traceback.format_stack(limit=14)[:-1])
+
+
+socket.socket.__init__ = _traced_socket_init  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Collect what the tests left in reference cycles and name every resource found unclosed.
+
+    A cycle holding an unclosed socket is otherwise finalized during pytest's own exit, where
+    its ResourceWarning (an error under ``filterwarnings``) ends the run with a traceback that
+    names no test and no code. Here it is reported with the socket's origin instead.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        gc.collect()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for warning in caught:
+        if issubclass(warning.category, ResourceWarning):
+            origin = _SOCKET_ORIGINS.get(id(warning.source), "(origin unknown)\n")
+            text = f"leaked: {warning.message}\nmade at:\n{origin}"
+            if reporter is not None:
+                reporter.write_line(text)
+            else:
+                sys.stderr.write(text)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.serving import tune_gc_for_serving
 from write_api.adapters.db import create_engine
 from write_api.adapters.passwords import Passwords
 from write_api.adapters.tokens import TokenCodec
@@ -117,25 +117,6 @@ def _install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
-
-
-
-
-# Net container allocations between young collections (Python's default is 700). A request
-# allocates thousands of short-lived objects; with 700, several young collections run per
-# request and the older generations are walked often, over a heap that is mostly the
-# framework's long-lived objects. Cycles still get collected, only in larger batches.
-GC_GEN0_THRESHOLD = 20_000
-
-
-def tune_gc_for_serving() -> None:
-    """For a server process, once everything is imported and built: move the objects alive
-    now out of the collector's reach (``gc.freeze``: they live as long as the process) and
-    collect young objects less often. Measured with bench/write_api_throughput.py."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, older, oldest)
 
 
 def app_from_env() -> FastAPI:

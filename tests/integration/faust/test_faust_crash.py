@@ -12,6 +12,7 @@ import random
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from connectors.kafka_runtime import KafkaRuntime
 from rustok import demo
+from rustok.reconcile.sources import reconcile
 from tests.integration.faust.churn import Churn
 from tests.integration.faust.harness import (
     Debezium, Worker, applied_lsn, documents_at, running, unique, wait_for, wal_position,
@@ -48,6 +50,19 @@ def _processing(worker: Worker) -> bool:
         return False  # the web server is not up yet
     match = re.search(r'rustok_pipeline_events_total\{pipeline="faust",stage="sink"\} ([0-9.e+]+)', text)
     return match is not None and float(match.group(1)) > 0
+
+
+def _difference(restarted: dict[tuple[str, str, str], dict[str, Any]],
+                rebuilt: dict[tuple[str, str, str], dict[str, Any]], most: int = 8) -> str:
+    """Which documents differ, and in which fields (what a failure needs to be understood)."""
+    lines = [f"only after the restarts: {sorted(restarted.keys() - rebuilt.keys())[:most]}",
+             f"only in the rebuild: {sorted(rebuilt.keys() - restarted.keys())[:most]}"]
+    for key in sorted(restarted.keys() & rebuilt.keys()):
+        a, b = restarted[key], rebuilt[key]
+        if a != b and len(lines) < most + 2:
+            lines.append(f"{key}: " + ", ".join(f"{f}: {a.get(f)!r} vs {b.get(f)!r}"
+                                                 for f in sorted(a.keys() | b.keys()) if a.get(f) != b.get(f)))
+    return "\n".join(lines)
 
 
 def _token(url: str) -> int:
@@ -92,6 +107,7 @@ def test_after_kill_9_at_random_moments_the_read_model_equals_a_clean_rebuild(
     for table, doc_type in (("index_products", "product"), ("index_content", "content")):
         restarted, rebuilt = documents_at(url, table, 1), documents_at(url, table, 2)
         assert len(restarted) > 10
-        assert restarted == rebuilt, f"{table}: {len(restarted)} vs {len(rebuilt)} documents"
+        assert restarted == rebuilt, f"{table}: {len(restarted)} vs {len(rebuilt)} documents\n" + _difference(
+            restarted, rebuilt) + f"\nwrite model vs the restarted version 1: {reconcile(url).as_dict()}"
         assert tantivy_documents(module_dir / "live" / "index", doc_type, 1) == restarted
         assert tantivy_documents(module_dir / "rebuild" / "index", doc_type, 2) == rebuilt
