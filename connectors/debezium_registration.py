@@ -94,6 +94,7 @@ def load_config(
     *,
     topic_prefix: str = DEFAULT_PREFIX,
     tables: Iterable[str] | None = None,
+    heartbeat_action: bool = True,
     **overrides: str | int | bool,
 ) -> dict[str, str]:
     """The connector configuration with ``overrides`` applied (keys as Debezium spells them).
@@ -109,9 +110,16 @@ def load_config(
             and its own snapshot-window markers from the change stream, so it must be
             captured; its events land on ``<prefix>.public.rustok_signals``, which the
             pipelines ignore.
+        heartbeat_action: keep ``heartbeat.action.query``, a logical message at each heartbeat
+            (``<prefix>.message``) that lets Debezium confirm the slot while the captured
+            tables are idle. Debezium counts that message as the last commit in the
+            ``sequence`` of the next change, which the embedded connector (it does not read
+            logical messages) cannot know: record-for-record comparisons turn it off.
         overrides: e.g. ``**connection_settings(url)``; pass them with ``**{"a.b": v}``.
     """
     config: dict[str, str] = json.loads(CONFIG_PATH.read_text())
+    if not heartbeat_action:
+        del config["heartbeat.action.query"]
     config["topic.prefix"] = topic_prefix
     config["transforms.outbox.route.topic.replacement"] = f"{topic_prefix}.events.${{routedByValue}}"
     config["predicates.isOutbox.pattern"] = re.escape(f"{topic_prefix}.{DEFAULT_SCHEMA}.outbox")
