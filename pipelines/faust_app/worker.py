@@ -54,6 +54,7 @@ from pipelines.sinks.postgres import PostgresSink
 from pipelines.sinks.tantivy_sink import TantivySink
 
 from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
+from .gaps import Continuity, RangeReader, record_offsets, stored_offsets
 from .index import DocsRecord, IndexStage
 from .messages import Origin, docs_key, encode_dead_letter, encode_docs
 from .project import ProjectStage, SourceRecord
@@ -174,6 +175,8 @@ class FaustPipeline:
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
         self._declared = False
+        self._continuity = Continuity()
+        self._range_reader: RangeReader | None = None
 
     # -- stage 1 -------------------------------------------------------------------------
 
@@ -187,7 +190,7 @@ class FaustPipeline:
     async def project(self, events: Sequence[EventT[bytes]]) -> None:
         await self.declare()
         started = time.perf_counter()
-        batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        batch = await self._with_skipped([SourceRecord(_origin(e), e.message.key, e.message.value) for e in events])
         out = self.project_stage.process(batch)
         projected = time.perf_counter()
         self.metrics.timed("project", projected - started)
@@ -203,6 +206,7 @@ class FaustPipeline:
             log.warning("dead letter", extra={"topic": origin.topic, "partition": origin.partition,
                                               "offset": origin.offset, "lsn": letter.source_lsn,
                                               "reason": letter.reason})
+        record_offsets(self.store, self._continuity.advance(batch))  # in the changelog with the batch's state
         self.project_stage.commit()
         sent += await self.rows.publish_changelog()
         sent += await self.marks.publish_changelog()
@@ -218,6 +222,22 @@ class FaustPipeline:
             self.project_progress.advance(origin.topic, origin.partition, origin.offset + 1)
         self.metrics.count("source", out.events)
         self.metrics.count("dlq", len(out.dead))
+
+    async def _with_skipped(self, batch: list[SourceRecord]) -> list[SourceRecord]:
+        """``batch`` with the source records the consumer skipped before or inside it (see
+        ``pipelines.faust_app.gaps``), each partition in offset order."""
+        gaps = self._continuity.gaps(batch, stored_offsets(self.store, batch))
+        if not gaps:
+            return batch
+        if self._range_reader is None:
+            self._range_reader = await asyncio.to_thread(RangeReader, self.settings.broker)
+        reader = self._range_reader
+        found = [SourceRecord(Origin(gap.topic, gap.partition, offset), key, value)
+                 for gap in gaps for offset, key, value in await asyncio.to_thread(reader.read, gap)]
+        log.warning("the consumer skipped source offsets; read them directly",
+                    extra={"gaps": [(g.topic, g.partition, g.start, g.end) for g in gaps], "records": len(found)})
+        self.metrics.count("skipped_source", len(found))
+        return sorted([*found, *batch], key=lambda r: (r.origin.topic, r.origin.partition, r.origin.offset))
 
     async def _drain(self, sent: Sequence[Awaitable[Any]]) -> list[Any]:
         """Wait until the broker acknowledged everything this batch produced, changelogs included;

@@ -1,0 +1,130 @@
+"""Offsets the consumer skipped: found per partition and read straight from Kafka.
+
+Faust can hand an agent a partition's records with a hole in them, and commit past it:
+records fetched before a rebalance are dropped when flow control suspends the streams
+(or skipped, and acknowledged, for a stale generation), and its commit of acknowledged
+offsets lets a gap of exactly one record through at the head of a partition
+(``Consumer._new_offset``: ``min(acked) - committed > 1``). After a ``kill -9`` the
+next worker then starts past a change it never applied, and the read model keeps the
+old row for good (seen in ``tests/integration/faust/test_faust_crash.py``: a deleted
+product still served, creations missing, a stale stock level).
+
+So the stages do not trust the delivered sequence. :class:`Continuity` remembers the
+next offset each partition must deliver and reports the ranges that were skipped;
+:class:`RangeReader` reads them with a consumer of its own, and the stage handles them
+before the delivered records of the same partition. The project stage keeps its
+offsets in its state (marks, so in the changelog with the rows they produced), which
+covers gaps committed by an earlier process; the index stage starts each process from
+what its consumer group committed.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipelines.state.port import StateStore
+
+from .messages import Origin
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
+    from kafka import KafkaConsumer, TopicPartition
+
+Partition = tuple[str, int]
+READ_TIMEOUT = 60.0  # seconds to read one skipped range before the batch fails (and the worker restarts)
+
+
+class Record(Protocol):
+    @property
+    def origin(self) -> Origin: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Offsets ``start`` (included) to ``end`` (excluded) of a partition, never delivered."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+
+def next_offset_mark(topic: str, partition: int) -> str:
+    return f"kafka-next:{topic}:{partition}"
+
+
+class Continuity:
+    """The next offset each partition owes; ``known`` gives it for a partition not seen yet
+    (None: take the first delivered offset as the start)."""
+
+    def __init__(self, known: Mapping[Partition, int] | None = None) -> None:
+        self._next: dict[Partition, int] = dict(known or {})
+
+    def gaps(self, batch: Sequence[Record], stored: Mapping[Partition, int | None] | None = None) -> list[Gap]:
+        """Ranges skipped before or between the batch's records, per partition, in order.
+        ``stored`` supplies the expected offset of partitions this object has not seen."""
+        expected: dict[Partition, int | None] = {}
+        found: list[Gap] = []
+        for record in batch:
+            key = (record.origin.topic, record.origin.partition)
+            if key not in expected:
+                expected[key] = self._next.get(key, (stored or {}).get(key))
+            want, offset = expected[key], record.origin.offset
+            if want is not None and offset > want:
+                found.append(Gap(key[0], key[1], want, offset))
+            expected[key] = offset + 1 if want is None else max(want, offset + 1)
+        return found
+
+    def advance(self, records: Iterable[Record]) -> dict[Partition, int]:
+        """Note ``records`` as handled; returns the partitions whose next offset moved, with it."""
+        moved: dict[Partition, int] = {}
+        for record in records:
+            key = (record.origin.topic, record.origin.partition)
+            following = record.origin.offset + 1
+            if following > self._next.get(key, -1):
+                self._next[key] = moved[key] = following
+        return moved
+
+
+def stored_offsets(store: StateStore, batch: Sequence[Record]) -> dict[Partition, int | None]:
+    """The next offsets the state recorded for the batch's partitions (0 when never: a new
+    state starts at the beginning of every topic)."""
+    keys = {(r.origin.topic, r.origin.partition) for r in batch}
+    return {key: store.mark(next_offset_mark(*key)) or 0 for key in keys}
+
+
+def record_offsets(store: StateStore, moved: Mapping[Partition, int]) -> None:
+    for (topic, partition), following in moved.items():
+        name = next_offset_mark(topic, partition)
+        if following > (store.mark(name) or 0):
+            store.set_mark(name, following)
+
+
+class RangeReader:
+    """Reads given offset ranges with its own consumer (kafka-python; blocking: call from a thread)."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
+                                       auto_offset_reset="earliest", client_id="rustok-faust-gaps")
+
+    def read(self, gap: Gap) -> list[tuple[int, bytes | None, bytes | None]]:
+        """(offset, key, value) of every record in the gap that the log still holds."""
+        tp = TopicPartition(gap.topic, gap.partition)
+        consumer = self._consumer
+        consumer.assign([tp])
+        consumer.seek(tp, gap.start)
+        out: list[tuple[int, bytes | None, bytes | None]] = []
+        deadline = time.monotonic() + READ_TIMEOUT
+        while consumer.position(tp) < gap.end:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {gap} in {READ_TIMEOUT:.0f}s")
+            for messages in consumer.poll(timeout_ms=500).values():
+                out += [(m.offset, m.key, m.value) for m in messages if m.offset < gap.end]
+        return out
+
+    def close(self) -> None:
+        self._consumer.close()

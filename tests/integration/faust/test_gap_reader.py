@@ -1,0 +1,24 @@
+"""The reader of skipped offsets against the real broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.kafka_runtime import KafkaRuntime
+from pipelines.faust_app.gaps import Gap, RangeReader
+from tests.integration.faust.harness import produce, unique
+
+pytestmark = pytest.mark.kafka
+
+
+def test_a_skipped_range_is_read_exactly_with_its_keys_and_values(kafka_runtime: KafkaRuntime) -> None:
+    topic = unique("gaps-")
+    for n in range(10):
+        produce(kafka_runtime.bootstrap_servers, topic, f"k{n}".encode(), None if n == 5 else f"v{n}".encode())
+    reader = RangeReader(kafka_runtime.bootstrap_servers)
+    try:
+        assert reader.read(Gap(topic, 0, 3, 7)) == [(3, b"k3", b"v3"), (4, b"k4", b"v4"), (5, b"k5", None),
+                                                    (6, b"k6", b"v6")]
+        assert reader.read(Gap(topic, 0, 0, 1)) == [(0, b"k0", b"v0")]  # the same reader, another range
+    finally:
+        reader.close()
