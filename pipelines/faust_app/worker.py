@@ -35,8 +35,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Sequence
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import faust
 import psycopg
@@ -54,7 +54,7 @@ from pipelines.sinks.postgres import PostgresSink
 from pipelines.sinks.tantivy_sink import TantivySink
 
 from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
-from .gaps import Continuity, RangeReader, record_offsets, stored_offsets
+from .gaps import Continuity, Gap, RangeReader, Record, by_partition, record_offsets, stored_offsets
 from .index import DocsRecord, IndexStage
 from .messages import Origin, docs_key, encode_dead_letter, encode_docs
 from .project import ProjectStage, SourceRecord
@@ -62,6 +62,7 @@ from .settings import FaustSettings
 from .state import FaustStateStore
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound=Record)
 
 EXIT_BATCH_FAILED = 70
 SINK_RETRIES = 30
@@ -176,7 +177,8 @@ class FaustPipeline:
         self._stage_lock = threading.Lock()
         self._declared = False
         self._continuity = Continuity()
-        self._range_reader: RangeReader | None = None
+        self._index_continuity: Continuity | None = None
+        self._range_readers: dict[str, RangeReader] = {}
 
     # -- stage 1 -------------------------------------------------------------------------
 
@@ -190,7 +192,9 @@ class FaustPipeline:
     async def project(self, events: Sequence[EventT[bytes]]) -> None:
         await self.declare()
         started = time.perf_counter()
-        batch = await self._with_skipped([SourceRecord(_origin(e), e.message.key, e.message.value) for e in events])
+        batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        batch = await self._with_skipped("source", batch, self._continuity.gaps(batch, stored_offsets(self.store, batch)),
+                                         SourceRecord)
         out = self.project_stage.process(batch)
         projected = time.perf_counter()
         self.metrics.timed("project", projected - started)
@@ -223,20 +227,23 @@ class FaustPipeline:
         self.metrics.count("source", out.events)
         self.metrics.count("dlq", len(out.dead))
 
-    async def _with_skipped(self, batch: list[SourceRecord]) -> list[SourceRecord]:
-        """``batch`` with the source records the consumer skipped before or inside it (see
-        ``pipelines.faust_app.gaps``), each partition in offset order."""
-        gaps = self._continuity.gaps(batch, stored_offsets(self.store, batch))
+    async def _with_skipped(self, stage: str, batch: list[R], gaps: list[Gap],
+                            make: Callable[[Origin, bytes | None, bytes | None], R]) -> list[R]:
+        """``batch`` with the records the consumer skipped before or inside it (``gaps``, see
+        ``pipelines.faust_app.gaps``) read straight from Kafka; each partition in offset order."""
         if not gaps:
             return batch
-        if self._range_reader is None:
-            self._range_reader = await asyncio.to_thread(RangeReader, self.settings.broker)
-        reader = self._range_reader
-        found = [SourceRecord(Origin(gap.topic, gap.partition, offset), key, value)
-                 for gap in gaps for offset, key, value in await asyncio.to_thread(reader.read, gap)]
-        log.warning("the consumer skipped source offsets; read them directly",
-                    extra={"gaps": [(g.topic, g.partition, g.start, g.end) for g in gaps], "records": len(found)})
-        self.metrics.count("skipped_source", len(found))
+        if stage not in self._range_readers:  # one per stage: the two agents' threads may read at once
+            self._range_readers[stage] = await asyncio.to_thread(RangeReader, self.settings.broker)
+        reader = self._range_readers[stage]
+        found: list[R] = [make(Origin(topic, partition, offset), key, value)
+                          for (topic, partition), partition_gaps in by_partition(gaps).items()
+                          for offset, key, value in await asyncio.to_thread(reader.read_all, partition_gaps)]
+        ranges = ", ".join(f"{g.topic}:{g.partition} {g.start}..{g.end - 1}" for g in gaps)
+        # Compaction leaves holes in the documents topics that hold nothing to read.
+        level = logging.WARNING if found else logging.DEBUG
+        log.log(level, "the consumer skipped %s offsets (%s); read %d records directly", stage, ranges, len(found))
+        self.metrics.count(f"skipped_{stage}", len(found))
         return sorted([*found, *batch], key=lambda r: (r.origin.topic, r.origin.partition, r.origin.offset))
 
     async def _drain(self, sent: Sequence[Awaitable[Any]]) -> list[Any]:
@@ -340,6 +347,10 @@ class FaustPipeline:
 
     async def index(self, events: Sequence[EventT[bytes]]) -> None:
         batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
+        if self._index_continuity is None:  # this process starts where the group committed
+            committed = await asyncio.to_thread(self._committed_docs_offsets)
+            self._index_continuity = Continuity(committed)
+        batch = await self._with_skipped("docs", batch, self._index_continuity.gaps(batch), DocsRecord)
         started = time.perf_counter()
         for attempt in range(SINK_RETRIES):
             try:
@@ -356,9 +367,18 @@ class FaustPipeline:
             await self.declare()
             await self._drain([await self.app.producer.send(self.dlq_name, None, encode_dead_letter(letter, origin),
                                                             None, None, None) for letter, origin in out.dead])
+        self._index_continuity.advance(batch)
         for event in events:
             origin = _origin(event)
             self.index_progress.advance(origin.topic, origin.partition, origin.offset + 1)
+
+    def _committed_docs_offsets(self) -> dict[tuple[str, int], int]:
+        offsets = KafkaOffsets(self.settings.broker)
+        try:
+            docs = set(self.docs_names.values())
+            return {tp: offset for tp, offset in offsets.committed(self.settings.app_id).items() if tp[0] in docs}
+        finally:
+            offsets.close()
 
     # -- checkpoints ---------------------------------------------------------------------
 
