@@ -70,11 +70,6 @@ def _token(url: str) -> int:
         return wal_position(conn)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, open (session 4): in about half the full-suite runs the restarted Faust worker's "
-    "read model differs from a clean rebuild (a stale document, or a few documents more or fewer); "
-    "it passes alone. Seen with session 3's Faust code too, so the cause is outside pipelines/faust_app "
-    "or in timing; kept running so the result stays visible"))
 def test_after_kill_9_at_random_moments_the_read_model_equals_a_clean_rebuild(
     kafka_runtime: KafkaRuntime, module_database_url: str, module_engine: sa.Engine, debezium: Debezium,
     module_dir: Path,
