@@ -90,11 +90,21 @@ def connection_settings(database_url: str) -> dict[str, str]:
     }
 
 
+# Each heartbeat emits a logical message (``<prefix>.message``), so Debezium confirms the slot
+# while the captured tables are idle. Debezium counts that message as the last commit in the
+# ``source.sequence`` of the next change, which the embedded connector (it does not read
+# logical messages) cannot know: record-for-record comparisons register without it.
+HEARTBEAT_ACTION = "heartbeat.action.query"
+
+
+def without_heartbeat_action(config: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in config.items() if k != HEARTBEAT_ACTION}
+
+
 def load_config(
     *,
     topic_prefix: str = DEFAULT_PREFIX,
     tables: Iterable[str] | None = None,
-    heartbeat_action: bool = True,
     **overrides: str | int | bool,
 ) -> dict[str, str]:
     """The connector configuration with ``overrides`` applied (keys as Debezium spells them).
@@ -110,16 +120,9 @@ def load_config(
             and its own snapshot-window markers from the change stream, so it must be
             captured; its events land on ``<prefix>.public.rustok_signals``, which the
             pipelines ignore.
-        heartbeat_action: keep ``heartbeat.action.query``, a logical message at each heartbeat
-            (``<prefix>.message``) that lets Debezium confirm the slot while the captured
-            tables are idle. Debezium counts that message as the last commit in the
-            ``sequence`` of the next change, which the embedded connector (it does not read
-            logical messages) cannot know: record-for-record comparisons turn it off.
         overrides: e.g. ``**connection_settings(url)``; pass them with ``**{"a.b": v}``.
     """
     config: dict[str, str] = json.loads(CONFIG_PATH.read_text())
-    if not heartbeat_action:
-        del config["heartbeat.action.query"]
     config["topic.prefix"] = topic_prefix
     config["transforms.outbox.route.topic.replacement"] = f"{topic_prefix}.events.${{routedByValue}}"
     config["predicates.isOutbox.pattern"] = re.escape(f"{topic_prefix}.{DEFAULT_SCHEMA}.outbox")

@@ -42,26 +42,39 @@ def _traced_socket_init(self: socket.socket, *args: Any, **kwargs: Any) -> None:
 socket.socket.__init__ = _traced_socket_init  # type: ignore[method-assign]
 
 
+_LEAKS: list[str] = []
+
+
+def _note_leak(warning: warnings.WarningMessage, during: str) -> None:
+    origin = _SOCKET_ORIGINS.get(id(warning.source), "(origin unknown)\n")
+    _LEAKS.append(f"leaked ({during}): {warning.message}\nmade at:\n{origin}")
+
+
+def pytest_warning_recorded(warning_message: warnings.WarningMessage, when: str, nodeid: str) -> None:
+    if issubclass(warning_message.category, ResourceWarning):
+        _note_leak(warning_message, nodeid or when)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Collect what the tests left in reference cycles and name every resource found unclosed.
+    """Collect what the tests left in reference cycles and name every resource found unclosed,
+    during the run or now, with where its socket was made.
 
     A cycle holding an unclosed socket is otherwise finalized during pytest's own exit, where
-    its ResourceWarning (an error under ``filterwarnings``) ends the run with a traceback that
-    names no test and no code. Here it is reported with the socket's origin instead.
+    its ResourceWarning ends the run with a traceback that names no test and no code.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         gc.collect()
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     for warning in caught:
         if issubclass(warning.category, ResourceWarning):
-            origin = _SOCKET_ORIGINS.get(id(warning.source), "(origin unknown)\n")
-            text = f"leaked: {warning.message}\nmade at:\n{origin}"
-            if reporter is not None:
-                reporter.write_line(text)
-            else:
-                sys.stderr.write(text)
+            _note_leak(warning, "at the end")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for text in _LEAKS:
+        if reporter is not None:
+            reporter.write_line(text)
+        else:
+            sys.stderr.write(text)
 
 
 @pytest.fixture(scope="session")

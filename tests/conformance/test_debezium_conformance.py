@@ -287,9 +287,8 @@ def test_embedded_connector_emits_what_debezium_emits(
         engine.dispose()
 
     bootstrap = kafka_runtime.bootstrap_servers
-    config = registration.load_config(
-        topic_prefix=PREFIX, heartbeat_action=False, **registration.connection_settings(database_url),
-        **{"slot.name": DEBEZIUM_SLOT})
+    config = registration.without_heartbeat_action(registration.load_config(
+        topic_prefix=PREFIX, **registration.connection_settings(database_url), **{"slot.name": DEBEZIUM_SLOT}))
     registration.register(kafka_runtime.connect_url, config, name=CONNECTOR_NAME, timeout=120)
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:

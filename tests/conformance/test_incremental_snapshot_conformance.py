@@ -125,9 +125,8 @@ def test_debezium_and_the_embedded_connector_emit_the_same_incremental_reads(
         conn.execute("INSERT INTO commerce_products (id, tenant_id, handle, status) VALUES (%s, %s, 'x', 'draft')",
                      (uuid.uuid4(), other))
     bootstrap = kafka_runtime.bootstrap_servers
-    config = registration.load_config(topic_prefix=PREFIX, heartbeat_action=False,
-                                      **registration.connection_settings(database_url),
-                                      **{"slot.name": DEBEZIUM_SLOT})
+    config = registration.without_heartbeat_action(registration.load_config(
+        topic_prefix=PREFIX, **registration.connection_settings(database_url), **{"slot.name": DEBEZIUM_SLOT}))
     assert config["signal.data.collection"] == "public.rustok_signals"
     consumer = InMemoryConsumer()
     embedded = EmbeddedConnector(ConnectorConfig(dsn=database_url, slot_name=EMBEDDED_SLOT), consumer)
