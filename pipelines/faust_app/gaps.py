@@ -14,10 +14,10 @@ next offset each partition must deliver and reports the ranges that were skipped
 :class:`RangeReader` reads them with a consumer of its own, and the stage handles them
 before the delivered records of the same partition. The project stage keeps its
 offsets in its state (marks, so in the changelog with the rows they produced), which
-covers gaps committed by an earlier process. The index stage has no state of its own:
-it starts each process from what its consumer group committed, so a record skipped and
-acknowledged by Faust and committed just before a crash is still lost to it (until its
-root's next emission).
+covers gaps committed by an earlier process. The index stage has no state of its own,
+so it keeps its offsets in PostgreSQL (:class:`StoredOffsets`, table ``consumer_offsets``),
+written once every sink flushed a batch; a consumer group with none stored yet starts
+from what it committed to Kafka.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import psycopg
 
 from pipelines.state.port import StateStore
 
@@ -148,3 +150,38 @@ class RangeReader:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+class StoredOffsets:
+    """A consumer group's next offsets in ``consumer_offsets`` (blocking: call from a thread)."""
+
+    def __init__(self, database_url: str, consumer: str) -> None:
+        self._url = database_url
+        self._consumer = consumer
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._url, autocommit=True)
+        return self._conn
+
+    def load(self) -> dict[Partition, int]:
+        rows = self._connection().execute(
+            "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer = %s", (self._consumer,)
+        ).fetchall()
+        return {(str(topic), int(str(partition))): int(str(offset)) for topic, partition, offset in rows}
+
+    def save(self, moved: Mapping[Partition, int]) -> None:
+        """Record the partitions' next offsets; a stored offset never moves back."""
+        if not moved:
+            return
+        with self._connection().cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO consumer_offsets AS c (consumer, topic, partition, next_offset) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset ="
+                " greatest(c.next_offset, excluded.next_offset), updated_at = now()",
+                [(self._consumer, topic, partition, offset) for (topic, partition), offset in moved.items()])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()

@@ -54,7 +54,9 @@ from pipelines.sinks.postgres import PostgresSink
 from pipelines.sinks.tantivy_sink import TantivySink
 
 from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
-from .gaps import Continuity, Gap, RangeReader, Record, by_partition, record_offsets, stored_offsets
+from .gaps import (
+    Continuity, Gap, RangeReader, Record, StoredOffsets, by_partition, record_offsets, stored_offsets,
+)
 from .index import DocsRecord, IndexStage
 from .messages import Origin, docs_key, encode_dead_letter, encode_docs
 from .project import ProjectStage, SourceRecord
@@ -178,6 +180,7 @@ class FaustPipeline:
         self._declared = False
         self._continuity = Continuity()
         self._index_continuity: Continuity | None = None
+        self._index_offsets = StoredOffsets(settings.database_url.get_secret_value(), settings.app_id)
         self._range_readers: dict[str, RangeReader] = {}
 
     # -- stage 1 -------------------------------------------------------------------------
@@ -347,9 +350,8 @@ class FaustPipeline:
 
     async def index(self, events: Sequence[EventT[bytes]]) -> None:
         batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
-        if self._index_continuity is None:  # this process starts where the group committed
-            committed = await asyncio.to_thread(self._committed_docs_offsets)
-            self._index_continuity = Continuity(committed)
+        if self._index_continuity is None:  # where the last process left off (see pipelines.faust_app.gaps)
+            self._index_continuity = Continuity(await asyncio.to_thread(self._docs_offsets))
         batch = await self._with_skipped("docs", batch, self._index_continuity.gaps(batch), DocsRecord)
         started = time.perf_counter()
         for attempt in range(SINK_RETRIES):
@@ -367,12 +369,16 @@ class FaustPipeline:
             await self.declare()
             await self._drain([await self.app.producer.send(self.dlq_name, None, encode_dead_letter(letter, origin),
                                                             None, None, None) for letter, origin in out.dead])
-        self._index_continuity.advance(batch)
+        await asyncio.to_thread(self._index_offsets.save, self._index_continuity.advance(batch))
         for event in events:
             origin = _origin(event)
             self.index_progress.advance(origin.topic, origin.partition, origin.offset + 1)
 
-    def _committed_docs_offsets(self) -> dict[tuple[str, int], int]:
+    def _docs_offsets(self) -> dict[tuple[str, int], int]:
+        """The index stage's stored offsets, or, for a group that has none yet, its commits."""
+        stored = self._index_offsets.load()
+        if stored:
+            return stored
         offsets = KafkaOffsets(self.settings.broker)
         try:
             docs = set(self.docs_names.values())

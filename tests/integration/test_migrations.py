@@ -13,7 +13,7 @@ from write_api.models import metadata
 
 # Tables the read side owns; the write models do not describe them.
 READ_SIDE_TABLES = {"index_products", "index_content", "read_model_aliases", "pipeline_checkpoints", "dead_letters",
-                    "rustok_pipeline_targets", "rustok_index_builds"}
+                    "rustok_pipeline_targets", "rustok_index_builds", "consumer_offsets"}
 # The connectors' tables (Debezium's signal table, incremental snapshot progress).
 CONNECTOR_TABLES = {"rustok_signals", "rustok_snapshot_progress"}
 

@@ -1,16 +1,15 @@
-"""The reader of skipped offsets against the real broker."""
+"""Skipped offsets: the reader against the real broker, the stored offsets against PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
 from connectors.kafka_runtime import KafkaRuntime
-from pipelines.faust_app.gaps import Gap, RangeReader
+from pipelines.faust_app.gaps import Gap, RangeReader, StoredOffsets
 from tests.integration.faust.harness import produce, unique
 
-pytestmark = pytest.mark.kafka
 
-
+@pytest.mark.kafka
 def test_a_skipped_range_is_read_exactly_with_its_keys_and_values(kafka_runtime: KafkaRuntime) -> None:
     topic = unique("gaps-")
     for n in range(10):
@@ -22,3 +21,17 @@ def test_a_skipped_range_is_read_exactly_with_its_keys_and_values(kafka_runtime:
         assert reader.read(Gap(topic, 0, 0, 1)) == [(0, b"k0", b"v0")]  # the same reader, another range
     finally:
         reader.close()
+
+
+def test_a_consumers_stored_offsets_only_move_forward_and_stay_its_own(database_url: str) -> None:
+    mine, other = StoredOffsets(database_url, "index-a"), StoredOffsets(database_url, "index-b")
+    try:
+        assert mine.load() == {}
+        mine.save({("p.docs.product", 0): 40, ("p.docs.content", 0): 7})
+        mine.save({("p.docs.product", 0): 12})  # an older position (a replayed batch) never lowers it
+        other.save({("p.docs.product", 0): 3})
+        assert mine.load() == {("p.docs.product", 0): 40, ("p.docs.content", 0): 7}
+        assert other.load() == {("p.docs.product", 0): 3}
+    finally:
+        mine.close()
+        other.close()
