@@ -87,7 +87,11 @@ class UserRole(TenantRow, Base):
 
 class RefreshToken(TenantRow, Base):
     __tablename__ = "refresh_tokens"
-    __table_args__ = (tenant_fk(["user_id"], "users", ["id"]),)
+    __table_args__ = (
+        tenant_fk(["user_id"], "users", ["id"]),
+        # Every request with an access token checks that its session (family) is alive.
+        sa.Index("ix_refresh_tokens_tenant_id_family_id", "tenant_id", "family_id"),
+    )
 
     user_id: Mapped[UUID]
     family_id: Mapped[UUID]
