@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,21 +69,25 @@ def next_offset_mark(topic: str, partition: int) -> str:
 
 
 class Continuity:
-    """The next offset each partition owes; ``known`` gives it for a partition not seen yet
-    (None: take the first delivered offset as the start)."""
+    """The next offset each partition owes.
 
-    def __init__(self, known: Mapping[Partition, int] | None = None) -> None:
-        self._next: dict[Partition, int] = dict(known or {})
+    Parameters:
+        start: the next offset of a partition not seen yet (called once per partition);
+            None takes the first delivered offset as the start.
+    """
 
-    def gaps(self, batch: Sequence[Record], stored: Mapping[Partition, int | None] | None = None) -> list[Gap]:
-        """Ranges skipped before or between the batch's records, per partition, in order.
-        ``stored`` supplies the expected offset of partitions this object has not seen."""
+    def __init__(self, start: Callable[[Partition], int | None] = lambda key: None) -> None:
+        self._start = start
+        self._next: dict[Partition, int] = {}
+
+    def gaps(self, batch: Sequence[Record]) -> list[Gap]:
+        """Ranges skipped before or between the batch's records, per partition, in order."""
         expected: dict[Partition, int | None] = {}
         found: list[Gap] = []
         for record in batch:
             key = (record.origin.topic, record.origin.partition)
             if key not in expected:
-                expected[key] = self._next.get(key, (stored or {}).get(key))
+                expected[key] = self._next[key] if key in self._next else self._start(key)
             want, offset = expected[key], record.origin.offset
             if want is not None and offset > want:
                 found.append(Gap(key[0], key[1], want, offset))
@@ -101,11 +105,10 @@ class Continuity:
         return moved
 
 
-def stored_offsets(store: StateStore, batch: Sequence[Record]) -> dict[Partition, int | None]:
-    """The next offsets the state recorded for the batch's partitions (0 when never: a new
-    state starts at the beginning of every topic)."""
-    keys = {(r.origin.topic, r.origin.partition) for r in batch}
-    return {key: store.mark(next_offset_mark(*key)) or 0 for key in keys}
+def stored_offset(store: StateStore) -> Callable[[Partition], int]:
+    """A partition's next offset as the state recorded it (0 when never: a new state starts
+    at the beginning of every topic); a :class:`Continuity` start."""
+    return lambda key: store.mark(next_offset_mark(*key)) or 0
 
 
 def record_offsets(store: StateStore, moved: Mapping[Partition, int]) -> None:
@@ -122,14 +125,10 @@ class RangeReader:
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
                                        auto_offset_reset="earliest", client_id="rustok-faust-gaps")
 
-    def read(self, gap: Gap) -> list[tuple[int, bytes | None, bytes | None]]:
-        """(offset, key, value) of every record in the gap that the log still holds (a
-        compacted topic may hold none of them)."""
-        return self.read_all([gap])
-
     def read_all(self, gaps: Sequence[Gap]) -> list[tuple[int, bytes | None, bytes | None]]:
-        """The records of several gaps of one partition, in one pass from the first to the last
-        (a compacted topic read after cleaning shows many small gaps)."""
+        """(offset, key, value) of every record in the gaps of one partition that the log still
+        holds (a compacted topic may hold none of them), in one pass from the first gap to the
+        last (a compacted topic read after cleaning shows many small gaps)."""
         if not gaps:
             return []
         first = gaps[0]

@@ -55,7 +55,7 @@ from pipelines.sinks.tantivy_sink import TantivySink
 
 from .checkpoint import Checkpointer, KafkaOffsets, Progress, Topology
 from .gaps import (
-    Continuity, Gap, RangeReader, Record, StoredOffsets, by_partition, record_offsets, stored_offsets,
+    Continuity, Gap, RangeReader, Record, StoredOffsets, by_partition, record_offsets, stored_offset,
 )
 from .index import DocsRecord, IndexStage
 from .messages import Origin, docs_key, encode_dead_letter, encode_docs
@@ -178,7 +178,7 @@ class FaustPipeline:
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
         self._declared = False
-        self._continuity = Continuity()
+        self._continuity = Continuity(stored_offset(self.store))
         self._index_continuity: Continuity | None = None
         self._index_offsets = StoredOffsets(settings.database_url.get_secret_value(), settings.app_id)
         self._range_readers: dict[str, RangeReader] = {}
@@ -196,8 +196,7 @@ class FaustPipeline:
         await self.declare()
         started = time.perf_counter()
         batch = [SourceRecord(_origin(e), e.message.key, e.message.value) for e in events]
-        batch = await self._with_skipped("source", batch, self._continuity.gaps(batch, stored_offsets(self.store, batch)),
-                                         SourceRecord)
+        batch = await self._with_skipped("source", batch, self._continuity.gaps(batch), SourceRecord)
         out = self.project_stage.process(batch)
         projected = time.perf_counter()
         self.metrics.timed("project", projected - started)
@@ -351,7 +350,7 @@ class FaustPipeline:
     async def index(self, events: Sequence[EventT[bytes]]) -> None:
         batch = [DocsRecord(_origin(e), e.message.key, e.message.value) for e in events]
         if self._index_continuity is None:  # where the last process left off (see pipelines.faust_app.gaps)
-            self._index_continuity = Continuity(await asyncio.to_thread(self._docs_offsets))
+            self._index_continuity = Continuity((await asyncio.to_thread(self._docs_offsets)).get)
         batch = await self._with_skipped("docs", batch, self._index_continuity.gaps(batch), DocsRecord)
         started = time.perf_counter()
         for attempt in range(SINK_RETRIES):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.faust_app.gaps import Continuity, Gap, next_offset_mark, record_offsets, stored_offsets
+from pipelines.faust_app.gaps import Continuity, Gap, next_offset_mark, record_offsets, stored_offset
 from pipelines.faust_app.messages import Origin
 from pipelines.state.memory import InMemoryStateStore
 
@@ -25,11 +25,11 @@ def test_a_hole_between_delivered_records_is_reported_per_partition() -> None:
 
 def test_a_hole_before_the_first_record_is_found_from_the_stored_offset() -> None:
     # Faust committed past offset 159, which no process ever applied: the state still owes it.
-    assert Continuity().gaps(recs(("a", 160), ("a", 161)), {("a", 0): 159}) == [Gap("a", 0, 159, 160)]
+    assert Continuity({("a", 0): 159}.get).gaps(recs(("a", 160), ("a", 161))) == [Gap("a", 0, 159, 160)]
 
 
 def test_records_already_applied_are_a_replay_not_a_hole() -> None:
-    assert Continuity().gaps(recs(("a", 150), ("a", 151), ("a", 152)), {("a", 0): 159}) == []
+    assert Continuity({("a", 0): 159}.get).gaps(recs(("a", 150), ("a", 151), ("a", 152))) == []
 
 
 def test_without_a_known_offset_the_first_record_starts_the_partition() -> None:
@@ -45,9 +45,9 @@ def test_what_was_handled_moves_the_expected_offset_for_the_next_batch() -> None
 
 def test_the_state_keeps_the_next_offset_and_never_lowers_it() -> None:
     store = InMemoryStateStore()
-    batch = recs(("a", 7))
-    assert stored_offsets(store, batch) == {("a", 0): 0}  # a new state starts at the beginning
+    start = stored_offset(store)
+    assert start(("a", 0)) == 0  # a new state starts at the beginning
     record_offsets(store, {("a", 0): 8})
     record_offsets(store, {("a", 0): 3})
     assert store.mark(next_offset_mark("a", 0)) == 8
-    assert stored_offsets(store, batch) == {("a", 0): 8}
+    assert start(("a", 0)) == 8
