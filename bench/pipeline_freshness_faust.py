@@ -63,11 +63,11 @@ TOPIC_PREFIX = "benchfaust"
 _SEQ = re.compile(rf"^{MARKER}(\d+)$")
 
 
-class ConsumerThread:
-    """A Kafka consumer read by a daemon thread for as long as the ``with`` block lasts."""
+class BackgroundLoop:
+    """``_run`` in a daemon thread for as long as the ``with`` block lasts; it ends when
+    ``_stop`` is set."""
 
-    def __init__(self, consumer: KafkaConsumer) -> None:
-        self._consumer = consumer
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -78,10 +78,21 @@ class ConsumerThread:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(10)
-        self._consumer.close()
 
     def _run(self) -> None:
         raise NotImplementedError
+
+
+class ConsumerThread(BackgroundLoop):
+    """A Kafka consumer read by a daemon thread for as long as the ``with`` block lasts."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+        super().__init__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self._consumer.close()
 
 
 class TopicStamps(ConsumerThread):
@@ -130,22 +141,13 @@ def _split(committed: dict[str, float], stamps: TopicStamps) -> dict[str, Any]:
     return out
 
 
-class Poller:
+class Poller(BackgroundLoop):
     """Reads marker titles every ``interval`` seconds; keeps, per product, when each newer marker appeared."""
 
     def __init__(self, database_url: str, interval: float) -> None:
         self._url, self._interval = database_url, interval
         self.history: dict[str, list[tuple[int, float]]] = {}  # product → [(seq, first seen)], seq ascending
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Poller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
+        super().__init__()
 
     def _run(self) -> None:
         with psycopg.connect(self._url, autocommit=True) as conn:
