@@ -23,16 +23,14 @@ DLQ topic ``<prefix>.dlq``: key = the original record key; value
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import orjson
 from pydantic import ValidationError
 
-from contracts.documents import ContentDocument, ProductDocument
 from pipelines.errors import PipelineError
-from pipelines.model import Document, RootDocuments, RootKey
+from pipelines.emission_codec import decode_emission, encode_emission
+from pipelines.model import RootDocuments, RootKey
 from pipelines.runtime.dead_letters import DeadLetter
 
 
@@ -40,41 +38,17 @@ class InvalidDocsMessage(PipelineError, ValueError):
     """A documents-topic value that is not a valid emission."""
 
 
-_MODELS: dict[str, type[ProductDocument] | type[ContentDocument]] = {
-    "product": ProductDocument, "content": ContentDocument,
-}
-
-
 def docs_key(root: RootKey) -> bytes:
     return f"{root.tenant_id}/{root.id}".encode()
 
 
 def encode_docs(emission: RootDocuments) -> bytes:
-    root = emission.root
-    return orjson.dumps({
-        "doc_type": root.doc_type,
-        "tenant_id": str(root.tenant_id),
-        "id": str(root.id),
-        "version": emission.version,
-        "committed_at": emission.committed_at.isoformat() if emission.committed_at else None,
-        # Pydantic writes each document's JSON itself; orjson splices it in (no dict in between).
-        "documents": [orjson.Fragment(doc.model_dump_json()) for doc in emission.documents],
-    })
+    return encode_emission(emission)
 
 
 def decode_docs(value: bytes) -> RootDocuments:
     try:
-        data = orjson.loads(value)
-        doc_type = data["doc_type"]
-        model: type[ProductDocument] | type[ContentDocument] = _MODELS[doc_type]
-        documents: tuple[Document, ...] = tuple(model.model_validate(d) for d in data["documents"])
-        committed = data.get("committed_at")
-        return RootDocuments(
-            root=RootKey(doc_type, UUID(data["tenant_id"]), UUID(data["id"])),
-            version=int(data["version"]),
-            documents=documents,
-            committed_at=datetime.fromisoformat(committed) if committed else None,
-        )
+        return decode_emission(value)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ValidationError) as exc:
         raise InvalidDocsMessage(f"not a documents message: {exc}") from exc
 

@@ -4,13 +4,14 @@ projection core with its SQLite state, the JSONB read tables and Tantivy."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
+from pipelines.model import RootDocuments
 from pipelines.runtime.dead_letters import PostgresDeadLetters
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
@@ -115,3 +116,53 @@ def test_an_event_that_breaks_its_contract_goes_to_the_dlq_and_the_stream_goes_o
     letters = PostgresDeadLetters(database_url).list("embedded")
     assert [(d.stage, d.topic) for d in letters] == [("project", "rustok.public.commerce_products")]
     assert "not-a-uuid" in letters[0].payload
+
+
+class RecordingSink:
+    """A sink that keeps what it is given (to see what a rewrite sends a new index version)."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.written: list[RootDocuments] = []
+        self.flushes = 0
+
+    def setup(self) -> None:
+        pass
+
+    def write(self, batch: Sequence[RootDocuments]) -> None:
+        self.written.extend(batch)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_emissions_remembered_for_a_switch_are_rewritten_whole_and_only_after_the_given_position(
+    options: PipelineOptions, engine: sa.Engine, database_url: str
+) -> None:
+    # A replay that built a new version through position R gets, at the switch, everything the
+    # live pipeline emitted for commits above R (kept encoded, out of the garbage collector's way).
+    demo.seed_demo(engine)
+    live = RecordingSink()
+    with EmbeddedPipeline(options, extra_sinks=[live]) as pipeline, \
+            psycopg.connect(database_url, autocommit=True) as conn:
+        assert pipeline.runner is not None
+        built_through = wait_for_applied(database_url, pipeline)
+        conn.execute("UPDATE commerce_product_translations SET title = 'Leinenhemd Neu'"
+                     " WHERE product_id = %s AND locale = 'de'", (LINEN,))
+        wait_for(lambda: product_title(database_url, "de") == "Leinenhemd Neu", timeout=5)
+        after_change = [e for e in live.written if str(e.root.id) == LINEN][-1]
+        replacement = RecordingSink()
+        assert pipeline.runner.rewrite_recent(built_through, [replacement]) is True
+    assert replacement.flushes == 1
+    assert [e for e in replacement.written if str(e.root.id) == LINEN] == [after_change]
+    assert {e.root for e in replacement.written} == {after_change.root}  # nothing from the snapshot
+
+
+def wait_for_applied(database_url: str, pipeline: EmbeddedPipeline) -> int:
+    assert pipeline.runner is not None
+    wait_for(lambda: applied_lsn(database_url) == pipeline.runner.applied_lsn, timeout=5)  # type: ignore[union-attr]
+    return pipeline.runner.applied_lsn
