@@ -47,6 +47,8 @@ def main(
     port: Annotated[int, typer.Option(help="preferred port of the harness's PostgreSQL")] = 55891,
     admin_url: Annotated[str | None, typer.Option(help="use this PostgreSQL server (its 'postgres' database, "
                                                        "wal_level=logical) instead of starting one")] = None,
+    search_data: Annotated[Path | None, typer.Option(help="keep the search scenario's loaded data here "
+                                                          "(search-<N>/ per size) and reuse it next time")] = None,
 ) -> None:
     chosen = [name.strip() for name in scenarios.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SCENARIOS]
@@ -59,7 +61,7 @@ def main(
     failed: list[str] = []
     try:
         with bench_server(work, port, admin_url) as server_url:
-            ctx = Context(products, quick, kafka, work, server_url, runs=runs, seed=seed)
+            ctx = Context(products, quick, kafka, work, server_url, runs=runs, seed=seed, search_data=search_data)
             try:
                 for name in chosen:
                     document = _run_one(name, ctx, out)

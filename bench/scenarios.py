@@ -48,6 +48,9 @@ class Context:
     faust_results: dict[int, dict[str, Any]] = field(default_factory=dict)
     rebuilds: dict[int, dict[str, Any]] = field(default_factory=dict)  # size → the embedded rebuild measured
     searches: dict[int, dict[str, Any]] = field(default_factory=dict)  # size → search_latency.py's report
+    # Where search_latency.py keeps its loaded data per size (search-<N>/), reused by the next
+    # run; None: inside ``work``, gone after the run (loading 100k products takes minutes).
+    search_data: Path | None = None
     runtime: KafkaRuntime | None = None
 
     def kafka_runtime(self) -> KafkaRuntime:
@@ -265,7 +268,8 @@ def search_latency(ctx: Context, products: int, duration: float) -> dict[str, An
         return ctx.searches[products]
     out = ctx.work / f"search-{products}.json"
     command = [sys.executable, str(REPO / "bench" / "search_latency.py"), "--products", str(products),
-               "--duration", str(duration), "--out", str(out), "--work-dir", str(ctx.work / f"search-{products}")]
+               "--duration", str(duration), "--out", str(out),
+               "--work-dir", str((ctx.search_data or ctx.work) / f"search-{products}")]
     if ctx.quick and "--service-queries" in (REPO / "bench" / "search_latency.py").read_text():
         command += ["--service-queries", "0"]  # the in-process service time: not needed for a smoke run
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=3600)
