@@ -5,9 +5,13 @@ PostgreSQL and Tantivy) and acknowledges the batch only after it returned, so a
 crash replays at most the batches whose flush had not completed; the sinks' version
 guards make that replay invisible.
 
+The sinks write and flush side by side, one thread each (their PostgreSQL and Tantivy
+work runs outside the GIL): a batch takes as long as the slowest sink, not their sum.
+
 Following the alias: :meth:`IndexStage.replace_sinks` swaps the sinks between batches
 when a replay switched a document type to a new version. The stage remembers what it
-wrote in the last ``recent_seconds`` and writes it into the new sinks: the commits above
+wrote in the last ``recent_seconds`` (the messages as they came, bytes that the cyclic
+garbage collector never walks) and writes it into the new sinks: the commits above
 the replay's build position R that it wrote only to the old version while the replay
 finished. It rewrites every remembered emission, not only those versioned above R: an
 emission's version is the LSN of its newest change, which for a transaction that
@@ -21,6 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -62,9 +67,11 @@ class IndexStage:
         self._metrics = metrics
         self._pipeline = pipeline
         self._recent_seconds = recent_seconds
-        self._recent: deque[tuple[float, list[RootDocuments]]] = deque()
+        # (monotonic time, highest version, the batch's documents messages), oldest first
+        self._recent: deque[tuple[float, int, list[bytes]]] = deque()
         self._forgotten_version = 0  # the highest version among emissions no longer remembered
         self._lock = threading.Lock()  # process() and replace_sinks() run on different threads
+        self._flushing = ThreadPoolExecutor(4, thread_name_prefix=f"{pipeline}-index-sink")
 
     def process(self, batch: Sequence[DocsRecord]) -> Indexed:
         with self._lock:
@@ -79,7 +86,7 @@ class IndexStage:
                 sink.close()
             self._sinks = [s for s in self._sinks if all(s is not r for r in retired)]
             if rewrite_after is not None:
-                remembered = [e for _, emissions in self._recent for e in emissions]
+                remembered = [decode_docs(value) for _, _, values in self._recent for value in values]
                 for sink in added:
                     sink.write(remembered)
                     sink.flush()
@@ -89,37 +96,45 @@ class IndexStage:
     def _process(self, batch: Sequence[DocsRecord]) -> Indexed:
         out = Indexed()
         emissions: list[RootDocuments] = []
+        values: list[bytes] = []
         for record in batch:
             if record.value is None:
                 continue  # a compaction tombstone written by someone else: nothing to apply
             try:
                 emissions.append(decode_docs(record.value))
+                values.append(record.value)
             except InvalidDocsMessage as exc:
                 out.dead.append((self._letter(record, exc), record.origin))
-        for sink in self._sinks:
-            started = time.perf_counter()
-            sink.write(emissions)
-            sink.flush()
-            self._metrics.flushed(sink.name, time.perf_counter() - started)
+        flushes = [self._flushing.submit(self._flush, sink, emissions) for sink in self._sinks]
+        errors = [error for flush in flushes if (error := flush.exception()) is not None]  # waits for every sink
+        if errors:
+            raise errors[0]
         out.emissions = len(emissions)
         out.documents = sum(len(e.documents) or 1 for e in emissions)
         self._metrics.count("sink", out.documents)
         self._observe_freshness(emissions)
-        self._remember(emissions)
+        self._remember(emissions, values)
         return out
 
     def close(self) -> None:
         with self._lock:
             for sink in self._sinks:
                 sink.close()
+            self._flushing.shutdown()
 
-    def _remember(self, emissions: list[RootDocuments]) -> None:
+    def _flush(self, sink: Sink, emissions: list[RootDocuments]) -> None:
+        started = time.perf_counter()
+        sink.write(emissions)
+        sink.flush()
+        self._metrics.flushed(sink.name, time.perf_counter() - started)
+
+    def _remember(self, emissions: list[RootDocuments], values: list[bytes]) -> None:
         now = time.monotonic()
         if emissions:
-            self._recent.append((now, emissions))
+            self._recent.append((now, max(e.version for e in emissions), values))
         while self._recent and now - self._recent[0][0] > self._recent_seconds:
-            _, forgotten = self._recent.popleft()
-            self._forgotten_version = max(self._forgotten_version, *(e.version for e in forgotten))
+            _, forgotten, _ = self._recent.popleft()
+            self._forgotten_version = max(self._forgotten_version, forgotten)
 
     def _observe_freshness(self, emissions: list[RootDocuments]) -> None:
         now = datetime.now(UTC)
