@@ -107,8 +107,11 @@ class EmbeddedPipeline:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start, or start again after ``stop`` (resuming from the last durable position)."""
         options = self.options
         options.state_dir.mkdir(parents=True, exist_ok=True)
+        self._stop.clear()
+        self._error, self._alias_conn = None, None
         projection = CoreProjection(lambda: SqliteStateStore(options.state_file), self._wipe_state)
         fresh = projection.position() is None
         self.index_versions = self._target_versions(fresh)
