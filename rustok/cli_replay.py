@@ -53,7 +53,8 @@ def replay(
     on_top: Annotated[bool, typer.Option(
         "--on-top", help="With --kafka --from T|offsets: rebuild only the roots changed since then, on top of"
                          " a copy of the live version.")] = False,
-    faust_app: Annotated[str, typer.Option("--faust-app", help="With --kafka: the live Faust worker's app id.")]
+    faust_app: Annotated[str, typer.Option("--faust-app", help="With --kafka: the live Faust worker's app id (`rustok up --kafka`"
+                                           " runs <topic prefix>-pipelines).")]
     = "rustok-pipelines",
     faust_index: Annotated[Path | None, typer.Option(
         "--faust-index", file_okay=False, help="With --kafka: the Faust worker's Tantivy folder"

@@ -81,7 +81,11 @@ class DistributedPipeline:
         self.connector_name = f"{options.topic_prefix}-postgres"
         registration.register(status.connect_url, config, name=self.connector_name)
         env = {**os.environ, "RUSTOK_FAUST_BROKER": status.bootstrap_servers,
-               "RUSTOK_FAUST_TOPIC_PREFIX": options.topic_prefix, "RUSTOK_FAUST_DATABASE_URL": options.database_url,
+               "RUSTOK_FAUST_TOPIC_PREFIX": options.topic_prefix,
+               # The consumer group and the tables' changelog topics: one set per platform, never
+               # another platform's state restored from a shared broker.
+               "RUSTOK_FAUST_APP_ID": f"{options.topic_prefix}-pipelines",
+               "RUSTOK_FAUST_DATABASE_URL": options.database_url,
                "RUSTOK_FAUST_INDEX_DIR": str(options.index_dir), "RUSTOK_FAUST_PIPELINE": options.pipeline,
                "RUSTOK_FAUST_SLOT_NAME": options.slot_name, "RUSTOK_FAUST_WEB_PORT": str(self.web_port)}
         faust = Path(sys.executable).with_name("faust")

@@ -1,7 +1,7 @@
 """The whole platform over real HTTP: PostgreSQL, CDC, pipeline, both APIs.
 
 ``running`` is the embedded default; ``distributed`` is Debezium on Kafka Connect and a
-Faust worker (for tests marked ``kafka``)."""
+Faust worker (for tests marked ``kafka``); ``storefront`` runs a test on each in turn."""
 
 from __future__ import annotations
 
@@ -70,6 +70,12 @@ def distributed(database_url: str, engine: sa.Engine, tmp_path: Path, kafka_runt
                 time.sleep(0.2)  # Connect releases the slot shortly after the connector is deleted
             conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
                          " WHERE NOT active AND database = current_database()")
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def storefront(request: pytest.FixtureRequest) -> Running:
+    """The platform on each runtime in turn."""
+    return request.getfixturevalue("running" if request.param == "embedded" else "distributed")  # type: ignore[no-any-return]
 
 
 def _serving(platform: LocalPlatform, access: DemoAccess) -> Iterator[Running]:
