@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pipelines.model import RootDocuments
 from pipelines.runtime.dead_letters import DeadLetter
 from pipelines.runtime.metrics import PipelineMetrics
-from pipelines.sinks.base import Sink
+from pipelines.sinks.base import Sink, write_and_flush
 
 from .messages import InvalidDocsMessage, Origin, decode_docs
 
@@ -105,10 +105,8 @@ class IndexStage:
                 values.append(record.value)
             except InvalidDocsMessage as exc:
                 out.dead.append((self._letter(record, exc), record.origin))
-        flushes = [self._flushing.submit(self._flush, sink, emissions) for sink in self._sinks]
-        errors = [error for flush in flushes if (error := flush.exception()) is not None]  # waits for every sink
-        if errors:
-            raise errors[0]
+        write_and_flush(self._sinks, emissions, self._flushing,
+                        lambda sink, seconds: self._metrics.flushed(sink.name, seconds))
         out.emissions = len(emissions)
         out.documents = sum(len(e.documents) or 1 for e in emissions)
         self._metrics.count("sink", out.documents)
@@ -121,12 +119,6 @@ class IndexStage:
             for sink in self._sinks:
                 sink.close()
             self._flushing.shutdown()
-
-    def _flush(self, sink: Sink, emissions: list[RootDocuments]) -> None:
-        started = time.perf_counter()
-        sink.write(emissions)
-        sink.flush()
-        self._metrics.flushed(sink.name, time.perf_counter() - started)
 
     def _remember(self, emissions: list[RootDocuments], values: list[bytes]) -> None:
         now = time.monotonic()

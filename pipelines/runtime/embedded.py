@@ -53,7 +53,7 @@ from connectors.embedded.records import ChangeRecord
 from contracts.envelope import ChangeEvent
 from pipelines.emission_codec import decode_emission, encode_emission
 from pipelines.model import RootDocuments
-from pipelines.sinks.base import Sink
+from pipelines.sinks.base import Sink, write_and_flush
 
 from .checkpoints import PostgresCheckpoints
 from .dead_letters import DeadLetters
@@ -430,27 +430,11 @@ class EmbeddedRunner:
             self._forgotten_through = max(self._forgotten_through, forgotten)
 
     def _write_sinks(self, documents: list[RootDocuments]) -> None:
-        """Every sink writes and flushes ``documents``; returns when all are durable.
-
-        The sinks run side by side: their I/O (the database's statements, Tantivy's
-        indexing threads and commit) overlaps, and each sink is still used by one
-        thread at a time. The first failure is raised once every sink has finished.
-        """
+        """Every sink writes and flushes ``documents``, side by side (``write_and_flush``)."""
         with self._stage("sinks"):
-            if self._executor is None:
-                for sink in self._sinks:
-                    self._flush_sink(sink, documents)
-                return
-            futures = [self._executor.submit(self._flush_sink, sink, documents) for sink in self._sinks]
-            errors = [error for future in futures if (error := future.exception()) is not None]
-        if errors:
-            raise errors[0]
+            write_and_flush(self._sinks, documents, self._executor, self._flushed)
 
-    def _flush_sink(self, sink: Sink, documents: list[RootDocuments]) -> None:
-        started = time.perf_counter()
-        sink.write(documents)
-        sink.flush()
-        seconds = time.perf_counter() - started
+    def _flushed(self, sink: Sink, seconds: float) -> None:
         self.metrics.flushed(sink.name, seconds)
         self.metrics.timed(f"sink:{sink.name}", seconds)
 
