@@ -8,7 +8,8 @@ Stages:
 * ``projection``: every ``pipeline_checkpoints`` row (projection and sinks commit
   together, so the checkpoint is what every sink shows): the WAL position against the
   applied commit LSN, in bytes, and in seconds as the age of the last applied commit
-  when something is still behind.
+  when a change is still to be applied (or, with no slot to count changes in, when more
+  than idle WAL lies between).
 * ``kafka`` (only with a bootstrap server): per consumer group and topic, the end
   offsets against the group's committed offsets, in events.
 
@@ -91,10 +92,13 @@ def read_lag(database_url: str, kafka_bootstrap: str | None = None) -> LagReport
                                    None if changes is None else len(changes)))
         for name, source, applied, behind, age, dead in conn.execute(_CHECKPOINTS).fetchall():
             bytes_behind = _num(behind)
-            current = bytes_behind is not None and bytes_behind <= IDLE_WAL_BYTES
+            events = _events_above(pending, _num(applied) or 0)
+            # No change left to apply is current, whatever else the server wrote meanwhile (autovacuum's
+            # analyze of a table just written writes tens of kB); without a slot to count in, the bytes.
+            current = events == 0 or (events is None and bytes_behind is not None and bytes_behind <= IDLE_WAL_BYTES)
             seconds = 0.0 if current or age is None else round(max(float(str(age)), 0.0), 3)
             stages.append(StageLag("projection", str(name), _num(source) or 0, _num(applied), bytes_behind,
-                                   seconds, _events_above(pending, _num(applied) or 0), _num(dead)))
+                                   seconds, events, _num(dead)))
         row = conn.execute("SELECT count(*) FROM dead_letters WHERE status = 'open'").fetchone()
     if kafka_bootstrap is not None:
         stages.extend(kafka_lag(kafka_bootstrap))

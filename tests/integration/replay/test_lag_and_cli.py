@@ -61,6 +61,22 @@ def test_lag_grows_while_the_pipeline_is_stopped_and_falls_back_when_it_runs(liv
     assert read_lag(url).dead_letters_open == 0
 
 
+def test_wal_the_server_writes_on_its_own_is_not_lag(live_options: PipelineOptions) -> None:
+    # Autovacuum analyzes a table soon after it was written (every 5 s on the embedded server):
+    # tens of kB of WAL that no pipeline delivers. A caught-up pipeline is still current.
+    url = live_options.database_url
+    with EmbeddedPipeline(live_options):
+        _write(url, 5)
+        target = wal_position(url)
+        wait_for(lambda: applied_lsn(url) >= target)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE commerce_product_translations")
+        conn.execute("ANALYZE")
+    current = _stage(url, "projection", "embedded")
+    assert current.bytes_behind is not None and current.bytes_behind > 4096  # more than idle WAL lies between
+    assert current.events_behind == 0 and current.seconds_behind == 0.0
+
+
 KILLED_REPLAY = """
 import sys
 from pathlib import Path
