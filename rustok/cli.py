@@ -22,6 +22,7 @@ from rustok.database import Database, embedded_server, provision
 from rustok.demo_access import DemoAccess, ensure_demo_access
 from rustok.postgres import PostgresError
 from rustok.settings import get_settings
+from rustok.distributed import DistributedPipeline
 from rustok.pipeline import EmbeddedPipeline
 from rustok.up import LocalPlatform, PlatformOptions
 
@@ -111,6 +112,9 @@ def up(
         if isinstance(platform.pipeline, EmbeddedPipeline):
             console.print(f"[bold]Pipeline[/bold]: streaming; change events indexed while starting: "
                           f"{int(platform.pipeline.metrics.events('source'))}")
+        elif isinstance(platform.pipeline, DistributedPipeline):
+            console.print(f"[bold]Pipeline[/bold]: streaming; the Faust worker applied every commit made before "
+                          f"the start in {platform.pipeline.caught_up_seconds or 0:.1f} s")
         _print_ready(platform, access, database.display_url)
         if not exit_when_ready:
             _wait_for_interrupt(platform)

@@ -10,7 +10,12 @@
 3. the Debezium connector is registered against the database (idempotent: a restart
    finds it and Debezium resumes from its committed offsets);
 4. ``faust -A pipelines.app worker`` runs as a child process with ``RUSTOK_FAUST_*``
-   settings; its read tables and Tantivy index are what the search API serves.
+   settings; its read tables and Tantivy index are what the search API serves;
+5. ``start()`` returns once the worker's checkpoint has reached the WAL position of
+   the moment it began: every commit made before the start (the snapshot on a first
+   start, what happened while stopped on a later one) is searchable, as with
+   ``EmbeddedPipeline.start()``. A worker that exits or misses ``ready_timeout``
+   fails the start (:class:`PipelineNotReady`, naming the worker's log).
 
 ``stop()`` terminates the worker (it flushes its sinks and commits offsets on SIGTERM)
 and stops Connect and the broker; their data stays under ``<state_dir>/kafka``.
@@ -24,8 +29,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -36,9 +44,14 @@ from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import table_topic
 from pipelines.faust_app.settings import PROJECTED_TABLES
 from pipelines.model import DocType
+from pipelines.runtime.checkpoints import PostgresCheckpoints
 from rustok.serve import free_port
 
 log = logging.getLogger(__name__)
+
+
+class PipelineNotReady(RuntimeError):
+    """The Faust worker exited, or did not catch up with the database in time, during ``start()``."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class DistributedOptions:
     topic_prefix: str = "rustok"
     pipeline: str = "faust"
     slot_name: str = "rustok_debezium"
+    ready_timeout: float = 300.0  # seconds start() waits for the worker to apply what was committed before it
 
     @property
     def index_dir(self) -> Path:
@@ -63,6 +77,7 @@ class DistributedPipeline:
         self.worker: subprocess.Popen[bytes] | None = None
         self.web_port = free_port()
         self.index_versions: dict[DocType, int] = {"product": 1, "content": 1}
+        self.caught_up_seconds: float | None = None  # how long start() waited for the worker
 
     @property
     def failed(self) -> BaseException | None:
@@ -75,6 +90,7 @@ class DistributedPipeline:
         status = self.runtime.up()
         create_source_topics(status.bootstrap_servers, self.options.topic_prefix)
         options = self.options
+        began_at = wal_position(options.database_url)
         config = registration.load_config(topic_prefix=options.topic_prefix,
                                           **registration.connection_settings(options.database_url),
                                           **{"slot.name": options.slot_name, "heartbeat.interval.ms": "500"})
@@ -93,6 +109,29 @@ class DistributedPipeline:
             self.worker = subprocess.Popen([str(faust), "-A", "pipelines.app", "worker", "-l", "info"],
                                            cwd=options.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
         log.info("faust worker started", extra={"pid": self.worker.pid, "web_port": self.web_port})
+        self._wait_applied(began_at)
+
+    def _wait_applied(self, lsn: int) -> None:
+        """Block until the pipeline's checkpoint reaches ``lsn`` (Debezium's heartbeat moves the
+        slot, and with it the checkpoint, past WAL that has no change to apply)."""
+        started = time.monotonic()
+        checkpoints = PostgresCheckpoints(self.options.database_url, self.options.pipeline)
+        try:
+            while True:
+                checkpoint = checkpoints.load()
+                if checkpoint is not None and checkpoint.applied_commit_lsn >= lsn:
+                    self.caught_up_seconds = time.monotonic() - started
+                    log.info("faust worker caught up", extra={"lsn": lsn, "seconds": round(self.caught_up_seconds, 2)})
+                    return
+                if (failed := self.failed) is not None:
+                    raise PipelineNotReady(str(failed))
+                if time.monotonic() - started > self.options.ready_timeout:
+                    raise PipelineNotReady(
+                        f"the Faust worker had not applied the commits made before its start within "
+                        f"{self.options.ready_timeout:g} s; see {self.options.state_dir / 'faust-worker.log'}")
+                time.sleep(0.1)
+        finally:
+            checkpoints.close()
 
     def stop(self) -> None:
         if self.worker is not None and self.worker.poll() is None:
@@ -103,6 +142,14 @@ class DistributedPipeline:
                 self.worker.kill()
         if self._owns_runtime:
             self.runtime.down()
+
+
+def wal_position(database_url: str) -> int:
+    """The server's current WAL position: every commit so far is at or below it."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").fetchone()
+    assert row is not None and isinstance(row[0], int)
+    return row[0]
 
 
 def create_source_topics(bootstrap: str, prefix: str) -> None:
