@@ -262,28 +262,38 @@ def _kinds(layout: IndexLayout) -> dict[str, FieldKind]:
 Fields = dict[str, list[FieldValue]]
 
 
-def _put(out: Fields, name: str, *values: FieldValue | None) -> None:
-    kept = [v for v in values if v is not None and v != ""]
+def _put(out: Fields, name: str, value: FieldValue | None) -> None:
+    """One value of a single-valued field, left out when absent or empty."""
+    if value is not None and value != "":
+        out[name] = [value]
+
+
+def _put_all(out: Fields, name: str, values: list[str]) -> None:
+    """The values of a multi-valued field, empty ones left out."""
+    kept = [v for v in values if v]
     if kept:
-        out.setdefault(name, []).extend(kept)
+        out[name] = kept
 
 
-def _common(doc: ProductDocument | ContentDocument) -> Fields:
-    out: Fields = {}
-    _put(out, "id", str(doc.id))
-    _put(out, "tenant_id", str(doc.tenant_id))
+def _common(doc: ProductDocument | ContentDocument, doc_json: bytes | None) -> Fields:
+    # Written out field by field rather than through a generic helper: a rebuild maps
+    # every document once, and this is among its busiest code.
+    out: Fields = {
+        "id": [str(doc.id)], "tenant_id": [str(doc.tenant_id)], "root_key": [root_key(doc.tenant_id, doc.id)],
+        "version": [doc.version],
+    }
     _put(out, "locale", doc.locale)
     _put(out, "resolved_locale", doc.resolved_locale)
-    _put(out, "root_key", root_key(doc.tenant_id, doc.id))
-    _put(out, "version", doc.version)
     _put(out, "status", doc.status)
-    _put(out, "tag_slugs", *doc.tag_slugs)
-    _put(out, "tag", *(f"/{slug}" for slug in doc.tag_slugs))
+    slugs = [slug for slug in doc.tag_slugs if slug]
+    if slugs:
+        out["tag_slugs"] = slugs
+        out["tag"] = [f"/{slug}" for slug in slugs]
     _put(out, "title_sort", (doc.title or "").lower())
     _put(out, "published_at", doc.published_at)
     _put(out, "created_at", doc.created_at)
     _put(out, "updated_at", doc.updated_at)
-    out["doc_json"] = [doc.model_dump_json().encode()]
+    out["doc_json"] = [doc_json if doc_json is not None else doc.model_dump_json().encode()]
     return out
 
 
@@ -292,39 +302,46 @@ def root_key(tenant_id: object, entity_id: object) -> str:
     return f"{tenant_id}/{entity_id}"
 
 
-def _text(out: Fields, base: str, analyzer: Analyzer, *values: str | None) -> None:
-    _put(out, analysed_field(base, analyzer), *values)
-
-
-def _product_fields(doc: ProductDocument) -> Fields:
-    out = _common(doc)
+def _product_fields(doc: ProductDocument, doc_json: bytes | None) -> Fields:
+    out = _common(doc, doc_json)
     _put(out, "handle", doc.handle)
-    _put(out, "category_handles", *doc.category_handles)
-    _put(out, "category", *("/" + "/".join(c.path_handles) for c in doc.categories if c.path_handles))
-    _put(out, "skus", *doc.skus)
+    _put_all(out, "category_handles", doc.category_handles)
+    _put_all(out, "category", ["/" + "/".join(c.path_handles) for c in doc.categories if c.path_handles])
+    _put_all(out, "skus", doc.skus)
     _put(out, "vendor_raw", doc.vendor)
     _put(out, "product_type", doc.product_type)
-    _put(out, "option_values", *(f"{name}={value}" for name, values in doc.options.items() for value in values))
-    _put(out, "total_stock", doc.total_stock)
-    _put(out, "in_stock", doc.in_stock)
-    _put(out, "variant_count", len(doc.variants))
+    _put_all(out, "option_values", [f"{name}={value}" for name, values in doc.options.items() for value in values])
+    out["total_stock"] = [doc.total_stock]
+    out["in_stock"] = [doc.in_stock]
+    out["variant_count"] = [len(doc.variants)]
+    currencies = []
     for price in doc.prices:
         if price.currency in _CURRENCY_SET:
-            _put(out, "currencies", price.currency)
-            _put(out, price_field("min", price.currency), price.min)
-            _put(out, price_field("max", price.currency), price.max)
+            currencies.append(price.currency)
+            out[price_field("min", price.currency)] = [price.min]
+            out[price_field("max", price.currency)] = [price.max]
+    if currencies:
+        out["currencies"] = currencies
     analyzer = analyzer_for_locale(doc.locale)
     _text(out, "title", analyzer, doc.title)
     _text(out, "subtitle", analyzer, doc.subtitle)
-    _text(out, "tags", analyzer, *doc.tags)
-    _text(out, "category_names", analyzer, *doc.category_names)
+    _text_all(out, "tags", analyzer, doc.tags)
+    _text_all(out, "category_names", analyzer, doc.category_names)
     _text(out, "vendor", analyzer, doc.vendor)
     _text(out, "description", analyzer, doc.description)
     return out
 
 
-def _content_fields(doc: ContentDocument) -> Fields:
-    out = _common(doc)
+def _text(out: Fields, base: str, analyzer: Analyzer, value: str | None) -> None:
+    _put(out, analysed_field(base, analyzer), value)
+
+
+def _text_all(out: Fields, base: str, analyzer: Analyzer, values: list[str]) -> None:
+    _put_all(out, analysed_field(base, analyzer), values)
+
+
+def _content_fields(doc: ContentDocument, doc_json: bytes | None) -> Fields:
+    out = _common(doc, doc_json)
     _put(out, "kind", doc.kind)
     _put(out, "slug", doc.slug)
     if doc.category is not None:
@@ -336,15 +353,18 @@ def _content_fields(doc: ContentDocument) -> Fields:
     analyzer = analyzer_for_locale(doc.locale)
     _text(out, "title", analyzer, doc.title)
     _text(out, "excerpt", analyzer, doc.excerpt)
-    _text(out, "tags", analyzer, *doc.tags)
+    _text_all(out, "tags", analyzer, doc.tags)
     _text(out, "category_name", analyzer, doc.category_name)
     _text(out, "author_name", analyzer, doc.author_name)
     _text(out, "body", analyzer, doc.body_text)
     return out
 
 
-def document_fields(doc: ProductDocument | ContentDocument) -> Fields:
-    """``{field name: [values]}`` of one document under its layout; absent values are left out."""
+def document_fields(doc: ProductDocument | ContentDocument, doc_json: bytes | None = None) -> Fields:
+    """``{field name: [values]}`` of one document under its layout; absent values are left out.
+
+    ``doc_json``: the document's JSON when the caller has it already (``doc_json`` field).
+    """
     if isinstance(doc, ProductDocument):
-        return _product_fields(doc)
-    return _content_fields(doc)
+        return _product_fields(doc, doc_json)
+    return _content_fields(doc, doc_json)

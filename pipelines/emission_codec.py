@@ -30,7 +30,7 @@ def encode_emission(emission: RootDocuments) -> bytes:
         "version": emission.version,
         "committed_at": emission.committed_at.isoformat() if emission.committed_at else None,
         # Pydantic writes each document's JSON itself; orjson splices it in (no dict in between).
-        "documents": [orjson.Fragment(doc.model_dump_json()) for doc in emission.documents],
+        "documents": [orjson.Fragment(encoded) for encoded in emission.documents_json()],
     })
 
 

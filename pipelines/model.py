@@ -15,7 +15,7 @@ duplicated emission never overwrites newer facts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -47,6 +47,16 @@ class RootDocuments:
     version: int
     documents: tuple[Document, ...]
     committed_at: datetime | None = None
+    _json: tuple[str, ...] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def documents_json(self) -> tuple[str, ...]:
+        """Each document as pydantic writes it, made once: every sink stores the same JSON
+        (the JSONB column, Tantivy's stored ``doc_json``, the emission codec)."""
+        encoded = self._json
+        if encoded is None:
+            encoded = tuple(doc.model_dump_json() for doc in self.documents)
+            object.__setattr__(self, "_json", encoded)
+        return encoded
 
     @property
     def locales(self) -> tuple[str, ...]:

@@ -51,6 +51,8 @@ def write_and_flush(sinks: Sequence[Sink], batch: Sequence[RootDocuments], execu
         for sink in sinks:
             one(sink)
         return
+    for emission in batch:
+        emission.documents_json()  # made once here, not by two sinks at the same moment
     futures = [executor.submit(one, sink) for sink in sinks]
     errors = [error for future in futures if (error := future.exception()) is not None]  # waits for every sink
     if errors:

@@ -328,12 +328,12 @@ def _copy_in(conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissi
     columns = "tenant_id, id, locale, key, status, kind, published_at, ts_config, document, source_lsn, committed_at"
     with conn.cursor().copy(f"COPY _sink_docs_{t} ({columns}) FROM STDIN") as copy:
         for e in emissions:
-            for doc in e.documents:
+            for doc, encoded in zip(e.documents, e.documents_json(), strict=True):
                 key = doc.handle if doc.doc_type == "product" else doc.slug
                 kind = doc.kind if doc.doc_type == "content" else None
                 published = doc.published_at if doc.doc_type == "content" else None
                 copy.write_row((doc.tenant_id, doc.id, doc.locale, key, doc.status, kind, published,
-                                text_search_config(doc.locale), doc.model_dump_json(), e.version, e.committed_at))
+                                text_search_config(doc.locale), encoded, e.version, e.committed_at))
 
 
 def live_version_on(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType) -> int:

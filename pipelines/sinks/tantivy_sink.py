@@ -160,5 +160,5 @@ def _replace(opened: _Open, key: str, emission: RootDocuments) -> None:
         marker.add_boolean("tombstone", True)
         writer.add_document(marker)
         return
-    for doc in emission.documents:
-        writer.add_document(to_tantivy(opened.layout, document_fields(doc)))
+    for doc, encoded in zip(emission.documents, emission.documents_json(), strict=True):
+        writer.add_document(to_tantivy(opened.layout, document_fields(doc, encoded.encode())))
