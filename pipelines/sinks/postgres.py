@@ -54,6 +54,13 @@ class _Table:
     key_column: str  # handle / slug: unique per (index_version, tenant, locale)
     extra_columns: tuple[str, ...]
 
+    @property
+    def key_columns(self) -> str:
+        """The columns the flush's probes filter on: what its ANALYZE samples. The documents
+        and their tsvectors are left to autovacuum (they were most of a rebuild's ANALYZE time)."""
+        return ", ".join(("index_version", "tenant_id", "locale", self.id_column, self.key_column, "status",
+                          "source_lsn", *self.extra_columns))
+
 
 _TABLES: dict[DocType, _Table] = {
     "product": _Table("product", "index_products", "product_id", "handle", ()),
@@ -280,14 +287,14 @@ class PostgresSink:
     def _analyze_if_grown(self) -> None:
         conn = self._connection()
         for doc_type, written in self._written_since_analyze.items():
-            table = _TABLES[doc_type].name
+            table = _TABLES[doc_type]
             known = self._rows_at_analyze.get(doc_type)
             if known is None:
                 row = conn.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
-                                   (table,)).fetchone()
+                                   (table.name,)).fetchone()
                 known = self._rows_at_analyze[doc_type] = float(row[0]) if row else 0.0  # type: ignore[arg-type]
             if written > ANALYZE_FLOOR + ANALYZE_SHARE * known:
-                conn.execute(f"ANALYZE {table}")
+                conn.execute(f"ANALYZE {table.name} ({table.key_columns})")
                 self._rows_at_analyze[doc_type] = known + written
                 self._written_since_analyze[doc_type] = 0
         # Never leave a transaction open: the next flush's transaction must be a real one.
