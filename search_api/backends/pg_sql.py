@@ -38,10 +38,6 @@ _TITLE = "nullif(lower(document->>'title'), '') COLLATE \"C\""
 _PRICE = ("(SELECT (p->>'min')::bigint FROM jsonb_array_elements(document->'prices') p"
           " WHERE p->>'currency' = %s LIMIT 1)")
 
-# The keys filters read, as the GIN indexes of migration 0014 hold them: a filter must use
-# exactly this expression for the planner to use the index.
-_FILTERS = {"product": "rustok_product_filters(document)", "content": "rustok_content_filters(document)"}
-
 # facet name → SQL producing one row per facet value of a document (FROM-clause item)
 PRODUCT_FACET_VALUES = {
     "category": "jsonb_array_elements_text(document->'category_handles')",
@@ -138,19 +134,18 @@ def request_where(table: Table, scope: Scope, request: SearchRequest) -> Where:
 def _product_filters(where: Where, request: SearchRequest) -> None:
     f = request.product_filters
     if f.categories:
-        where.add(*_contains_any("product", "category", [{"category_handles": [v]} for v in f.categories]))
+        where.add(*_contains_any("category", [{"category_handles": [v]} for v in f.categories]))
     if f.tags:
-        where.add(*_contains_any("product", "tag", [{"tag_slugs": [v]} for v in f.tags]))
+        where.add(*_contains_any("tag", [{"tag_slugs": [v]} for v in f.tags]))
     if f.vendors:
-        where.add(*_contains_any("product", "vendor", [{"vendor": v} for v in f.vendors]))
+        where.add(*_contains_any("vendor", [{"vendor": v} for v in f.vendors]))
     if f.product_types:
-        where.add(*_contains_any("product", "product_type", [{"product_type": v} for v in f.product_types]))
+        where.add(*_contains_any("product_type", [{"product_type": v} for v in f.product_types]))
     if f.in_stock is not None:
         # A missing in_stock reads as false, so "not in stock" is the negation of containment.
-        where.add("in_stock", ("" if f.in_stock else "NOT ") + f"{_FILTERS['product']} @> '{{\"in_stock\": true}}'::jsonb",
-                  [])
+        where.add("in_stock", ("" if f.in_stock else "NOT ") + "document @> '{\"in_stock\": true}'::jsonb", [])
     for name, values in f.options:
-        where.add(*_contains_any("product", OPTION_PREFIX + name, [{"options": {name: [v]}} for v in values]))
+        where.add(*_contains_any(OPTION_PREFIX + name, [{"options": {name: [v]}} for v in values]))
     currency = f.price.currency if f.price else request.currency
     if f.price is not None or request.sort in ("price_asc", "price_desc"):
         low = f.price.min if f.price and f.price.min is not None else 0
@@ -163,22 +158,21 @@ def _content_filters(where: Where, request: SearchRequest) -> None:
     if f.kinds:
         where.add("kind", "kind = ANY(%s)", [list(f.kinds)])
     if f.categories:
-        where.add(*_contains_any("content", "category", [{"category": {"slug": v}} for v in f.categories]))
+        where.add(*_contains_any("category", [{"category": {"slug": v}} for v in f.categories]))
     if f.tags:
-        where.add(*_contains_any("content", "tag", [{"tag_slugs": [v]} for v in f.tags]))
+        where.add(*_contains_any("tag", [{"tag_slugs": [v]} for v in f.tags]))
     if f.authors:
-        where.add(*_contains_any("content", "author", [{"author": {"id": v}} for v in f.authors]))
+        where.add(*_contains_any("author", [{"author": {"id": v}} for v in f.authors]))
     if f.published_from is not None:
         where.add("_from", "published_at >= %s", [f.published_from])
     if f.published_to is not None:
         where.add("_to", "published_at <= %s", [f.published_to])
 
 
-def _contains_any(doc_type: str, name: str, shapes: list[dict[str, Any]]) -> tuple[str, str, list[Any]]:
-    """The document's filter keys contain one of ``shapes``: answered by the jsonb_path_ops
-    GIN index on the same expression (one bitmap scan per value, OR-ed), where ``->>``
-    comparisons and ``?|`` are not."""
-    return name, f"{_FILTERS[doc_type]} @> ANY(%s::jsonb[])", [[orjson.dumps(shape).decode() for shape in shapes]]
+def _contains_any(name: str, shapes: list[dict[str, Any]]) -> tuple[str, str, list[Any]]:
+    """``document`` contains one of ``shapes``: answered by the jsonb_path_ops GIN index
+    (one bitmap scan per value, OR-ed), where ``->>`` comparisons and ``?|`` are not."""
+    return name, "document @> ANY(%s::jsonb[])", [[orjson.dumps(shape).decode() for shape in shapes]]
 
 
 def _slim_document(table: Table, facets: tuple[str, ...]) -> str:
