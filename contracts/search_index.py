@@ -69,6 +69,7 @@ changes whenever an existing index can no longer be read with this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Union
@@ -268,9 +269,9 @@ def _put(out: Fields, name: str, value: FieldValue | None) -> None:
         out[name] = [value]
 
 
-def _put_all(out: Fields, name: str, values: list[str]) -> None:
+def _put_all(out: Fields, name: str, values: Sequence[str]) -> None:
     """The values of a multi-valued field, empty ones left out."""
-    kept = [v for v in values if v]
+    kept: list[FieldValue] = [v for v in values if v]
     if kept:
         out[name] = kept
 
@@ -287,7 +288,7 @@ def _common(doc: ProductDocument | ContentDocument, doc_json: bytes | None) -> F
     _put(out, "status", doc.status)
     slugs = [slug for slug in doc.tag_slugs if slug]
     if slugs:
-        out["tag_slugs"] = slugs
+        out["tag_slugs"] = list[FieldValue](slugs)
         out["tag"] = [f"/{slug}" for slug in slugs]
     _put(out, "title_sort", (doc.title or "").lower())
     _put(out, "published_at", doc.published_at)
@@ -314,7 +315,7 @@ def _product_fields(doc: ProductDocument, doc_json: bytes | None) -> Fields:
     out["total_stock"] = [doc.total_stock]
     out["in_stock"] = [doc.in_stock]
     out["variant_count"] = [len(doc.variants)]
-    currencies = []
+    currencies: list[FieldValue] = []
     for price in doc.prices:
         if price.currency in _CURRENCY_SET:
             currencies.append(price.currency)
@@ -336,7 +337,7 @@ def _text(out: Fields, base: str, analyzer: Analyzer, value: str | None) -> None
     _put(out, analysed_field(base, analyzer), value)
 
 
-def _text_all(out: Fields, base: str, analyzer: Analyzer, values: list[str]) -> None:
+def _text_all(out: Fields, base: str, analyzer: Analyzer, values: Sequence[str]) -> None:
     _put_all(out, analysed_field(base, analyzer), values)
 
 

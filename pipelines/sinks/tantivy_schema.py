@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
@@ -114,7 +115,7 @@ def to_tantivy(layout: IndexLayout, fields: dict[str, list[FieldValue]]) -> tant
     One ``Document.from_dict`` call typed by the layout's schema: a value-by-value
     ``add_*`` call each cost a rebuild more than the rest of the mapping.
     """
-    typed: dict[str, list[object]] = dict(fields)
+    typed: dict[str, list[Any]] = {**fields}
     for name, convert in _conversions(layout).items():
         values = fields.get(name)
         if values:
