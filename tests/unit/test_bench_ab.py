@@ -35,8 +35,9 @@ def test_each_side_runs_its_own_checkout_in_turn_and_the_pairs_are_compared(tmp_
     repo = repo_with_probe(tmp_path)
     report = ab.main(["--before", "HEAD", "--pairs", "2", "--metric", "result.seconds", "--repo", str(repo),
                       "--report", str(tmp_path / "ab.json"), "--", "probe", "{out}"])
-    assert report["before"]["runs"] == [2.0, 2.0] and report["after"]["runs"] == [1.0, 1.0]
-    assert report["pairwise_after_over_before"]["median"] == 0.5
+    seconds = report["metrics"]["result.seconds"]
+    assert seconds["before"]["runs"] == [2.0, 2.0] and seconds["after"]["runs"] == [1.0, 1.0]
+    assert seconds["pairwise_after_over_before"]["median"] == 0.5
     assert (tmp_path / "ab.json").exists()
     worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(worktrees.stdout.splitlines()) == 1, "the before checkout is removed afterwards"
