@@ -35,11 +35,14 @@ OUT = "{out}"
 
 
 def metric(data: Any, path: str) -> float:
-    """The number at a dotted ``path`` of a bench's JSON (``a.b.c``)."""
+    """The number at a dotted ``path`` of a bench's JSON (``a.b.c``; ``runs.0.x`` indexes a list)."""
     for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
             raise KeyError(f"no {path!r} in the bench's output (missing {part!r})")
-        data = data[part]
     if not isinstance(data, (int, float)) or isinstance(data, bool):
         raise TypeError(f"{path!r} is {data!r}, not a number")
     return float(data)

@@ -51,5 +51,6 @@ def test_a_bench_whose_output_is_not_named_is_refused(tmp_path: Path) -> None:
 def test_a_metric_that_is_missing_or_not_a_number_is_named() -> None:
     with pytest.raises(KeyError, match="missing 'p99'"):
         ab.metric({"backends": {"tantivy": {"p50": 1}}}, "backends.tantivy.p99")
+    assert ab.metric({"runs": [{"cpu": 3}]}, "runs.0.cpu") == 3.0
     with pytest.raises(TypeError, match="not a number"):
         ab.metric({"seconds": "fast"}, "seconds")
