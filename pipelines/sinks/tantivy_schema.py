@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import tantivy
 
@@ -79,45 +78,44 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-Convert = Callable[[FieldValue], object]
+Adder = Callable[[tantivy.Document, str, FieldValue], None]
 
-# What ``Document.from_dict`` cannot take as ``document_fields`` gives it, per field kind:
-# facet paths as text, dates in any zone (tantivy stores UTC), bytes given as text.
-_CONVERT: dict[FieldKind, Convert] = {
-    "facet": lambda value: tantivy.Facet.from_string(str(value)),
-    "date": lambda value: _utc(value) if isinstance(value, datetime) else value,
-    "bytes": lambda value: value if isinstance(value, bytes) else str(value).encode(),
+
+def _add_date(doc: tantivy.Document, name: str, value: FieldValue) -> None:
+    assert isinstance(value, datetime)
+    doc.add_date(name, _utc(value))
+
+
+_ADDERS: dict[FieldKind, Adder] = {
+    "facet": lambda doc, name, value: doc.add_facet(name, tantivy.Facet.from_string(str(value))),
+    "raw": lambda doc, name, value: doc.add_text(name, str(value)),
+    "text": lambda doc, name, value: doc.add_text(name, str(value)),
+    "integer": lambda doc, name, value: doc.add_integer(name, int(value)),  # type: ignore[arg-type]
+    "bool": lambda doc, name, value: doc.add_boolean(name, bool(value)),
+    "date": _add_date,
+    "bytes": lambda doc, name, value: doc.add_bytes(name, value if isinstance(value, bytes) else str(value).encode()),
+    "float": lambda doc, name, value: doc.add_float(name, float(value)),  # type: ignore[arg-type]
+    "json": lambda doc, name, value: doc.add_json(name, value),
 }
-# Per document type, resolved once: its schema, and the fields whose values need converting.
-_SCHEMAS: dict[str, tantivy.Schema] = {}
-_CONVERSIONS: dict[str, dict[str, Convert]] = {}
+# Field name → adder, per document type: resolved once, not per value.
+_FIELD_ADDERS: dict[str, dict[str, Adder]] = {}
 
 
-def _conversions(layout: IndexLayout) -> dict[str, Convert]:
-    conversions = _CONVERSIONS.get(layout.doc_type)
-    if conversions is None:
-        conversions = _CONVERSIONS[layout.doc_type] = {
-            f.name: _CONVERT[f.kind] for f in layout.concrete_fields() if f.kind in _CONVERT
+def _field_adders(layout: IndexLayout) -> dict[str, Adder]:
+    adders = _FIELD_ADDERS.get(layout.doc_type)
+    if adders is None:
+        adders = _FIELD_ADDERS[layout.doc_type] = {
+            f.name: _ADDERS[f.kind] for f in layout.concrete_fields()
         }
-    return conversions
-
-
-def _schema(layout: IndexLayout) -> tantivy.Schema:
-    schema = _SCHEMAS.get(layout.doc_type)
-    if schema is None:
-        schema = _SCHEMAS[layout.doc_type] = build_schema(layout)
-    return schema
+    return adders
 
 
 def to_tantivy(layout: IndexLayout, fields: dict[str, list[FieldValue]]) -> tantivy.Document:
-    """A tantivy Document from ``contracts.search_index.document_fields`` output.
-
-    One ``Document.from_dict`` call typed by the layout's schema: a value-by-value
-    ``add_*`` call each cost a rebuild more than the rest of the mapping.
-    """
-    typed: dict[str, list[Any]] = {**fields}
-    for name, convert in _conversions(layout).items():
-        values = fields.get(name)
-        if values:
-            typed[name] = [convert(value) for value in values]
-    return tantivy.Document.from_dict(typed, _schema(layout))
+    """A tantivy Document from ``contracts.search_index.document_fields`` output."""
+    doc = tantivy.Document()
+    adders = _field_adders(layout)
+    for name, values in fields.items():
+        add = adders.get(name) or _ADDERS[layout.kind_of(name)]
+        for value in values:
+            add(doc, name, value)
+    return doc
