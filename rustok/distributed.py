@@ -33,8 +33,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -45,6 +43,7 @@ from contracts.topics import table_topic
 from pipelines.faust_app.settings import PROJECTED_TABLES
 from pipelines.model import DocType
 from pipelines.runtime.checkpoints import PostgresCheckpoints
+from rustok.postgres import current_wal_lsn
 from rustok.serve import free_port
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class DistributedPipeline:
         status = self.runtime.up()
         create_source_topics(status.bootstrap_servers, self.options.topic_prefix)
         options = self.options
-        began_at = wal_position(options.database_url)
+        began_at = current_wal_lsn(options.database_url)
         config = registration.load_config(topic_prefix=options.topic_prefix,
                                           **registration.connection_settings(options.database_url),
                                           **{"slot.name": options.slot_name, "heartbeat.interval.ms": "500"})
@@ -142,14 +141,6 @@ class DistributedPipeline:
                 self.worker.kill()
         if self._owns_runtime:
             self.runtime.down()
-
-
-def wal_position(database_url: str) -> int:
-    """The server's current WAL position: every commit so far is at or below it."""
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").fetchone()
-    assert row is not None and isinstance(row[0], int)
-    return row[0]
 
 
 def create_source_topics(bootstrap: str, prefix: str) -> None:

@@ -301,3 +301,11 @@ def check_logical_replication(url: str) -> None:
         )
     if slots < 2:
         raise PostgresNotReady(f"max_replication_slots is {slots}; RusToK needs at least 2")
+
+
+def current_wal_lsn(database_url: str) -> int:
+    """The server's current WAL position: every commit so far is at or below it."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").fetchone()
+    assert row is not None and isinstance(row[0], int)
+    return row[0]

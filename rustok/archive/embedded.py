@@ -21,9 +21,9 @@ from typing import Any
 import psycopg
 
 from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector, pending_changes
-from connectors.embedded.lsn import parse_lsn
 from contracts.captured import CAPTURED_TABLES
 from contracts.envelope import InvalidChangeEvent, parse_change_event
+from rustok.postgres import current_wal_lsn
 
 from .errors import ArchiveGap, ArchiveLayoutError
 from .parts import ArchiveDirectory
@@ -155,7 +155,7 @@ def archive_embedded(options: EmbeddedArchiveOptions, on_events: Callable[[int],
     try:
         connector.start()
         consumer.flush()  # the snapshot is complete: make it durable before streaming
-        target = _current_wal_lsn(options.database_url)
+        target = current_wal_lsn(options.database_url)
         while not stop.is_set():
             connector.poll(options.poll_timeout)
             if consumer.due(options.flush_interval):
@@ -206,8 +206,3 @@ def _slot_exists(database_url: str, slot_name: str) -> bool:
     return row is not None
 
 
-def _current_wal_lsn(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-    assert row is not None
-    return parse_lsn(str(row[0]))

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from pipelines.runtime.checkpoints import PostgresCheckpoints
-from rustok.distributed import DistributedOptions, DistributedPipeline, PipelineNotReady, wal_position
+from rustok.distributed import DistributedOptions, DistributedPipeline, PipelineNotReady
+from rustok.postgres import current_wal_lsn
 
 RUNTIME_NOT_USED: Any = object()  # the wait never touches Kafka
 
@@ -30,7 +31,7 @@ def pipeline(database_url: str, tmp_path: Path, command: str, timeout: float = 3
 
 def test_the_start_waits_until_the_checkpoint_reaches_the_position_of_its_beginning(
         database_url: str, tmp_path: Path) -> None:
-    began_at = wal_position(database_url)
+    began_at = current_wal_lsn(database_url)
     running = pipeline(database_url, tmp_path, "import time; time.sleep(60)")
     checkpoints = PostgresCheckpoints(database_url, "faust")
     checkpoints.save(began_at - 1, None, 0)  # a checkpoint from before the start is not enough
@@ -51,13 +52,13 @@ def test_a_worker_that_exits_while_starting_fails_the_start_with_its_exit_code_a
         database_url: str, tmp_path: Path) -> None:
     running = pipeline(database_url, tmp_path, "raise SystemExit(3)")
     with pytest.raises(PipelineNotReady, match=r"exited with code 3.*faust-worker\.log"):
-        running._wait_applied(wal_position(database_url))
+        running._wait_applied(current_wal_lsn(database_url))
 
 
 def test_a_worker_that_never_catches_up_fails_the_start_after_the_timeout(database_url: str, tmp_path: Path) -> None:
     running = pipeline(database_url, tmp_path, "import time; time.sleep(60)", timeout=0.5)
     try:
         with pytest.raises(PipelineNotReady, match=r"within 0.5 s; see .*faust-worker\.log"):
-            running._wait_applied(wal_position(database_url))
+            running._wait_applied(current_wal_lsn(database_url))
     finally:
         running.stop()
