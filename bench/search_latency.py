@@ -541,9 +541,12 @@ def serve(system: str, database_url: str, index_root: Path, key: str,
     backend, or ``plain_sql``, the bench's own endpoint over the write tables."""
     port = free_port()
     env = {**os.environ, "RUSTOK_SEARCH_DATABASE_URL": database_url, "RUSTOK_SEARCH_INDEX_DIR": str(index_root),
-           "RUSTOK_SEARCH_BACKEND": system, "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
+           "RUSTOK_SEARCH_BACKEND": "tantivy" if system == UNCACHED else system,
+           "RUSTOK_SEARCH_RATE_LIMIT_PER_SECOND": "100000",
            "RUSTOK_SEARCH_RATE_LIMIT_BURST": "100000", "BENCH_PLAIN_DATABASE_URL": database_url,
            "BENCH_PLAIN_KEY": key, "RUSTOK_SEARCH_PROCESSES": str(workers)}
+    if system == UNCACHED:
+        env["RUSTOK_SEARCH_TANTIVY_FACET_CACHE_SIZE"] = "0"
     app = (["--app-dir", str(Path(__file__).parent), "search_latency:plain_sql_app"] if system == "plain_sql"
            else ["search_api.app:app_from_environment"])
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", *app, "--port", str(port),
@@ -560,7 +563,10 @@ def serve(system: str, database_url: str, index_root: Path, key: str,
     raise RuntimeError(f"{system} did not start")
 
 
-SYSTEMS = ("tantivy", "postgres", "plain_sql")
+# The same Tantivy server without its facet cache: every request counts its facets afresh,
+# whatever the requests before it asked (the bench's queries repeat: ~20% of them whole).
+UNCACHED = "tantivy_uncached"
+SYSTEMS = ("tantivy", UNCACHED, "postgres", "plain_sql")
 
 
 def main() -> None:
@@ -697,10 +703,10 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     http, service = results["backends"], results.get("service_time_in_process_ms", {})
     tantivy = http.get("tantivy", {})
-    for other in ("postgres", "plain_sql"):
+    for other in (UNCACHED, "postgres", "plain_sql"):
         if "p50_ms" in tantivy and "p50_ms" in http.get(other, {}):
             out[f"{other}_over_tantivy"] = {k: round(http[other][k] / tantivy[k], 2) for k in ("p50_ms", "p95_ms", "p99_ms")}
-        if "tantivy" in service:
+        if "tantivy" in service and other in service:
             out[f"{other}_over_tantivy_service_time"] = {k: round(service[other][k] / service["tantivy"][k], 1)
                                                          for k in ("p50", "p95", "p99")}
     if "p50_ms" in tantivy:

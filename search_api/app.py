@@ -69,7 +69,7 @@ def _backend(settings: SearchSettings, database: Database, documents: DocumentSt
         backend: SearchBackend = MeilisearchBackend.from_settings(settings)
         return backend
     return TantivyBackend(settings.index_dir, _cached(documents.live_version, 1.0), settings.tantivy_reload_seconds,
-                          settings.tantivy_facet_workers)
+                          settings.tantivy_facet_workers, settings.tantivy_facet_cache_size)
 
 
 def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:

@@ -41,6 +41,8 @@ class SearchSettings(BaseSettings):
     max_multi_queries: int = Field(default=10, ge=1)
     tantivy_reload_seconds: float = Field(default=0.05, ge=0, description="How often a reader checks for new commits")
     tantivy_facet_workers: int = Field(default=4, ge=0, description="Threads counting facets beside the page pass; 0: in turn")
+    tantivy_facet_cache_size: int = Field(default=4096, ge=0, description="Facet answers (and apart, filtered"
+                                          " facets' counts) kept per process; 0: none")
     db_pool_size: int = Field(default=8, ge=1)
     meilisearch_url: str | None = None
     meilisearch_key: SecretStr | None = None

@@ -6,17 +6,25 @@ the index does. The key holds the index generation (bumped by ``IndexHandle`` on
 reload or version switch), the caller's scope (tenant, locale, statuses) and everything
 in the request that shapes the counts; an entry of an older generation is never read
 again and ages out of the bounded LRU.
+
+Two kinds of entry: the total with the counts of facets that have no filter of their
+own (``facet_key``: every filter shapes them), and the counts of one filtered facet
+(``disjunctive_key``). A filtered facet counts under every filter but its own, so a
+shopper moving from one category to another asks the same category counts again: the
+costliest pass of an answer (it reads the documents of the text without that filter) is
+then read back, and only the narrower pass under every filter runs.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 from search_api.backends.base import Scope
-from search_api.query import SearchRequest
+from search_api.query import OPTION_PREFIX, ContentFilters, ProductFilters, SearchRequest
 
 V = TypeVar("V")
 
@@ -27,6 +35,38 @@ def facet_key(doc_type: str, generation: int, scope: Scope, request: SearchReque
     price_sort = request.sort in ("price_asc", "price_desc")
     return (doc_type, generation, scope, request.text, request.product_filters, request.content_filters,
             request.facets, request.facet_size, request.currency, price_sort)
+
+
+def disjunctive_key(doc_type: str, generation: int, scope: Scope, request: SearchRequest, facet: str) -> Hashable:
+    """What the counts of ``facet`` depend on when a filter of its own is set: the request
+    without that filter (and without the other facets asked for, which do not shape it)."""
+    others = without_filter(request, facet)
+    price_sort = request.sort in ("price_asc", "price_desc")
+    return ("disjunctive", facet, doc_type, generation, scope, request.text, others.product_filters,
+            others.content_filters, request.facet_size, request.currency, price_sort)
+
+
+_CLEAR_PRODUCT: dict[str, Callable[[ProductFilters], ProductFilters]] = {
+    "category": lambda f: replace(f, categories=()), "tag": lambda f: replace(f, tags=()),
+    "vendor": lambda f: replace(f, vendors=()), "product_type": lambda f: replace(f, product_types=()),
+    "in_stock": lambda f: replace(f, in_stock=None),
+}
+_CLEAR_CONTENT: dict[str, Callable[[ContentFilters], ContentFilters]] = {
+    "kind": lambda f: replace(f, kinds=()), "category": lambda f: replace(f, categories=()),
+    "tag": lambda f: replace(f, tags=()), "author": lambda f: replace(f, authors=()),
+}
+
+
+def without_filter(request: SearchRequest, facet: str) -> SearchRequest:
+    """``request`` without the filter that facet ``facet`` counts the values of."""
+    if request.doc_type == "content":
+        return replace(request, content_filters=_CLEAR_CONTENT[facet](request.content_filters))
+    filters = request.product_filters
+    if facet.startswith(OPTION_PREFIX):
+        option = facet[len(OPTION_PREFIX):]
+        return replace(request, product_filters=replace(filters, options=tuple(o for o in filters.options
+                                                                              if o[0] != option)))
+    return replace(request, product_filters=_CLEAR_PRODUCT[facet](filters))
 
 
 class LruCache(Generic[V]):

@@ -10,7 +10,9 @@ range-queried in Tantivy, so title and relevance cursors resume at a position.
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import tantivy
 from search_api.backends import tantivy_query as tq
 from search_api.backends.base import (Document, FacetValue, Hit, Scope, SearchResult, StoredDocument, next_cursor,
                                       sort_facet)
-from search_api.backends.facet_cache import LruCache, facet_key
+from search_api.backends.facet_cache import LruCache, disjunctive_key, facet_key
 from search_api.backends.tantivy_index import IndexHandle
 from search_api.cursor import SortValue
 from search_api.query import OPTION_PREFIX, DocType, SearchRequest
@@ -39,7 +41,8 @@ class TantivyBackend:
     check_interval: seconds between checks for a new commit.
     workers: threads that count facets while the calling thread fetches the page (0: the
         calling thread does both, one after the other).
-    facet_cache_size: facet answers kept per process (``facet_cache``), 0 for none.
+    facet_cache_size: facet answers, and apart filtered facets' counts, kept per process
+        (``facet_cache``), 0 for none.
     """
 
     name = "tantivy"
@@ -50,34 +53,66 @@ class TantivyBackend:
         # Tantivy releases the GIL while it searches, so the facet pass and the page pass of
         # one request run on two cores at once: latency is the longer pass, not their sum.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets") if workers else None
-        self._facet_cache: LruCache[FacetAnswer] = LruCache(facet_cache_size)
+        self._answers: LruCache[FacetAnswer] = LruCache(facet_cache_size)
+        self._disjunctive: LruCache[list[FacetValue]] = LruCache(facet_cache_size)
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         handle = self._handles[request.doc_type]
         index = handle.index()
         if index is None:
             return SearchResult(total=0, hits=[], facets={f: [] for f in request.facets})
-        key = facet_key(request.doc_type, handle.generation, scope, request)
+        generation = handle.generation  # before the searcher: never file counts under a newer generation
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
         if not request.text.is_empty and tq.locale_implied_by_text(searcher, scope.locale):
             del filters.named["_locale"]
-        known = self._facet_cache.get(key) if request.facets else None
-        pending: Future[FacetAnswer] | None = None
-        counting = bool(request.facets) and known is None
+        known = self._known_facets(generation, scope, request, filters)
+        pending: Future[FacetParts] | None = None
+        counting = bool(request.facets) and (bool(known.missing) or known.total is None)
         if counting:  # started first: the facet pass is the longer one
             matching = tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text, scoring=False)
             if self._pool is not None:
-                pending = self._pool.submit(_facets, searcher, filters, matching, request)
+                pending = self._pool.submit(_facets, searcher, filters, matching, request, known)
         query = filters.combine(tq.text_query(schema, searcher, request.doc_type, scope.locale, request.text))
         # With facets the aggregation pass counts the total; the page pass only ranks.
         counted, hits = _page(searcher, schema, query, request, count=not request.facets)
         if counting:
-            known = pending.result() if pending is not None else _facets(searcher, filters, matching, request)
-            self._facet_cache.put(key, known)
-        total, facets = known or (None, {})
-        total = counted if total is None else total
+            found = pending.result() if pending is not None else _facets(searcher, filters, matching, request, known)
+            self._remember(known, found)
+        total = counted if known.total is None else known.total
+        facets = {name: known.counts[name] for name in request.facets}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
+
+    def _known_facets(self, generation: int, scope: Scope, request: SearchRequest, filters: tq.Filters) -> FacetParts:
+        """The facet counts and the total this process already has for ``request``; what is
+        missing is named, for ``_facets`` to count and ``_remember`` to keep."""
+        if not request.facets:
+            return FacetParts(total=None, counts={}, missing=[], keys={})
+        keys: dict[str | None, Hashable] = {None: facet_key(request.doc_type, generation, scope, request)}
+        parts = FacetParts(total=None, counts={}, missing=[], keys=keys)
+        answer = self._answers.get(keys[None])
+        if answer is not None:
+            parts.total, shared = answer
+            parts.counts.update(shared)
+        for name in request.facets:
+            if name in filters.named:  # a filtered facet counts under every filter but its own
+                keys[name] = disjunctive_key(request.doc_type, generation, scope, request, name)
+                counts = self._disjunctive.get(keys[name])
+                if counts is None:
+                    parts.missing.append(name)
+                else:
+                    parts.counts[name] = counts
+        return parts
+
+    def _remember(self, known: FacetParts, found: FacetParts) -> None:
+        if found.total is not None:
+            shared = {n: c for n, c in found.counts.items() if n not in known.keys}
+            self._answers.put(known.keys[None], (found.total, shared))
+            known.total = found.total
+        for name in known.missing:
+            self._disjunctive.put(known.keys[name], found.counts[name])
+        known.counts.update(found.counts)
+        known.missing = []
 
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
         """Titles that start with ``prefix`` first, then titles with a word starting with it.
@@ -229,29 +264,49 @@ def _neg(key: SortValue) -> Any:
     return tuple(-b for b in key.encode())  # descending text never happens today; keep the order total
 
 
+@dataclass(slots=True)
+class FacetParts:
+    """Facet counts of one request in parts: ``total`` with the unfiltered facets' counts
+    (None: not known yet), and each filtered facet's counts; ``missing`` names the
+    filtered facets still to count, ``keys`` their cache keys (``None``: the total's)."""
+
+    total: int | None
+    counts: dict[str, list[FacetValue]]
+    missing: list[str]
+    keys: dict[str | None, Hashable]
+
+
 def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
-            request: SearchRequest) -> FacetAnswer:
-    """The total and every requested facet's counts in one aggregation pass.
+            request: SearchRequest, known: FacetParts) -> FacetParts:
+    """What ``known`` lacks, in one aggregation pass: the total with the unfiltered facets'
+    counts when ``known.total`` is None, and the counts of each facet in ``known.missing``.
 
     A facet's counts leave out its own filter (disjunctive facets), so the pass runs over
-    the documents matching all but the active facet filters; a ``filter`` aggregation
-    narrows it to every filter (the total, and the facets without a filter of their own)
-    and each filtered facet counts under the other facets' filters.
+    the documents matching every filter but those of the missing facets; a ``filter``
+    aggregation narrows it to every filter (the total, and the facets without a filter of
+    their own) and each missing facet counts under the other missing facets' filters.
     """
-    active = [name for name in request.facets if name in filters.named]
+    missing = known.missing
     terms = {name: _terms(request.doc_type, name) for name in request.facets}
     keys = {name: f"f{i}" for i, name in enumerate(request.facets)}
-    shared = {keys[n]: terms[n] for n in request.facets if n not in active}
-    aggs: dict[str, Any] = {"all": {"filter": filters.expression(active), "aggs": shared}}
-    for name in active:
-        others = [a for a in active if a != name]
+    aggs: dict[str, Any] = {}
+    if known.total is None:
+        shared = {keys[n]: terms[n] for n in request.facets if n not in filters.named}
+        aggs["all"] = {"filter": filters.expression(missing), "aggs": shared}
+    for name in missing:
+        others = [a for a in missing if a != name]
         aggs[keys[name]] = {"filter": filters.expression(others), "aggs": {"v": terms[name]}} if others else terms[name]
-    result = searcher.aggregate(filters.combine(text, without=active), aggs)
-    out = {}
-    for name in request.facets:
-        found = result["all"][keys[name]] if name not in active else result[keys[name]]
-        out[name] = _buckets(name, found.get("v", found), request.facet_size)
-    return int(result["all"]["doc_count"]), out
+    result = searcher.aggregate(filters.combine(text, without=missing), aggs)
+    found = FacetParts(total=None, counts={}, missing=[], keys={})
+    if "all" in result:
+        found.total = int(result["all"]["doc_count"])
+        for name in request.facets:
+            if name not in filters.named:
+                found.counts[name] = _buckets(name, result["all"][keys[name]], request.facet_size)
+    for name in missing:
+        counted = result[keys[name]]
+        found.counts[name] = _buckets(name, counted.get("v", counted), request.facet_size)
+    return found
 
 
 def _terms(doc_type: str, facet: str) -> dict[str, Any]:
