@@ -72,7 +72,7 @@ def test_rebuild_and_freshness_report_events_memory_and_ordered_percentiles(
 
 def test_search_and_scaling_compare_backends_on_the_same_queries(harness: dict[str, dict[str, Any]]) -> None:
     backends = harness["search"]["results"]["backends"]
-    for name in ("tantivy", "postgres"):
+    for name in ("tantivy", "tantivy_uncached", "postgres"):  # uncached: the same server without its facet cache
         assert backends[name]["ok"] > 0 and _ordered(backends[name])
     assert "postgres" in harness["search"]["results"]["ratios_to_tantivy"]
     points = harness["scaling"]["results"]["points"]
