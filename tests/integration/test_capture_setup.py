@@ -32,7 +32,7 @@ def test_captured_tables_have_full_replica_identity_and_are_published(database_u
     with psycopg.connect(database_url) as conn:
         published = {r[0] for r in conn.execute(
             "SELECT tablename FROM pg_publication_tables WHERE pubname = %s", (PUBLICATION,))}
-        identity = dict(conn.execute(
+        identity: dict[str, str] = dict(conn.execute(
             "SELECT relname, relreplident FROM pg_class WHERE relname = ANY(%s)", (list(CAPTURED_TABLES),)).fetchall())
     # The signal table is published too: connectors see signals in the stream (not data).
     assert published == set(CAPTURED_TABLES) | {SIGNAL_TABLE}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +29,8 @@ def seeded(engine: sa.Engine) -> Iterator[sa.Engine]:
 def other_tenant(seeded: sa.Engine) -> Any:
     other = new_id()
     with seeded.begin() as conn:
-        conn.execute(insert(tenancy.Tenant.__table__), {"id": other, "slug": "other", "name": "Other", "default_locale": "de"})
+        tenants = cast(sa.Table, tenancy.Tenant.__table__)  # a Table, typed as FromClause by the ORM stubs
+        conn.execute(insert(tenants), {"id": other, "slug": "other", "name": "Other", "default_locale": "de"})
     return other
 
 
@@ -106,7 +107,8 @@ def test_comments_need_a_parent_and_a_root_other_than_themselves(seeded: sa.Engi
 
 def test_deleting_a_product_removes_its_children_and_deleting_a_user_keeps_their_posts(seeded: sa.Engine) -> None:
     with seeded.begin() as conn:
-        conn.execute(sa.delete(commerce.Product.__table__).where(commerce.Product.__table__.c.id == TEE))
+        products = cast(sa.Table, commerce.Product.__table__)  # a Table, typed as FromClause by the ORM stubs
+        conn.execute(sa.delete(products).where(products.c.id == TEE))
         conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": demo.demo_id("user", "editor")})
         left = {name: conn.execute(sa.text(f"SELECT count(*) FROM {name} WHERE product_id = :p"), {"p": TEE}).scalar()
                 for name in ("commerce_variants", "commerce_prices", "commerce_inventory_levels",

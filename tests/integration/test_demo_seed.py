@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import sqlalchemy as sa
 
 from rustok import demo
@@ -27,7 +30,9 @@ def test_seeding_twice_inserts_nothing_the_second_time(engine: sa.Engine) -> Non
 def test_the_demo_tenant_has_three_locales_two_currencies_a_category_tree_pages_and_posts(engine: sa.Engine) -> None:
     demo.seed_demo(engine)
     with engine.connect() as conn:
-        q = lambda sql: conn.execute(sa.text(sql)).all()  # noqa: E731
+        def q(sql: str) -> Sequence[Any]:  # rows, compared with plain tuples below (a Row equals its tuple)
+            return conn.execute(sa.text(sql)).all()
+
         assert q("SELECT locale FROM tenant_locales ORDER BY position") == [("en",), ("de",), ("ru",)]
         assert q("SELECT DISTINCT currency_code FROM commerce_prices ORDER BY 1") == [("EUR",), ("USD",)]
         assert q("SELECT count(*) FROM commerce_products p WHERE status = 'published'"

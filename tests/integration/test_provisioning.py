@@ -16,7 +16,7 @@ from rustok.settings import RustokSettings
 
 def test_the_embedded_server_feeds_logical_replication(pg_server: ServerInfo) -> None:
     with psycopg.connect(pg_server.url("postgres")) as conn:
-        settings = dict(conn.execute(
+        settings: dict[str, str] = dict(conn.execute(
             "SELECT name, setting FROM pg_settings WHERE name IN"
             " ('wal_level', 'max_replication_slots', 'max_wal_senders', 'listen_addresses', 'max_slot_wal_keep_size')"
         ).fetchall())
@@ -44,7 +44,7 @@ def test_a_configured_server_without_logical_wal_is_refused_with_a_clear_error(t
                               settings={"wal_level": "replica", "max_wal_senders": "10"})
     info = server.start()
     try:
-        settings = RustokSettings(database_url=info.url("postgres"))  # type: ignore[arg-type]
+        settings = RustokSettings(database_url=info.url("postgres"))
         with pytest.raises(PostgresNotReady, match="wal_level is 'replica'.*wal_level=logical"):
             provision(settings)
         result = CliRunner().invoke(__import__("rustok.cli", fromlist=["app"]).app, ["db", "start"],
@@ -56,7 +56,7 @@ def test_a_configured_server_without_logical_wal_is_refused_with_a_clear_error(t
 
 
 def test_an_unreachable_configured_server_is_reported_not_crashed() -> None:
-    settings = RustokSettings(database_url="postgresql://nobody@127.0.0.1:1/none")  # type: ignore[arg-type]
+    settings = RustokSettings(database_url="postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(PostgresNotReady, match="cannot connect"):
         provision(settings)
 

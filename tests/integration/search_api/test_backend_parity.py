@@ -8,10 +8,12 @@ matches (PostgreSQL has none) and relevance order (BM25 vs ts_rank).
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.integration.search_api.conftest import ClientFactory, World
 
 P, C = "/v1/products/search", "/v1/content/search"
+Both = tuple[TestClient, TestClient]
 ORDERED = [
     (P, {"sort": "price_asc", "currency": "EUR"}),
     (P, {"sort": "price_desc", "currency": "USD", "in_stock": "true"}),
@@ -27,7 +29,7 @@ UNORDERED = [(P, {"q": "organic"}), (P, {"q": "sock basic", "tag": "basics"}), (
 
 
 @pytest.fixture
-def both(make_client: ClientFactory, world: World) -> tuple[object, object]:
+def both(make_client: ClientFactory, world: World) -> Both:
     clients = make_client("tantivy"), make_client("postgres")
     for client in clients:
         client.headers["Authorization"] = f"Bearer {world.keys['a_admin']}"
@@ -35,7 +37,7 @@ def both(make_client: ClientFactory, world: World) -> tuple[object, object]:
 
 
 @pytest.mark.parametrize("path,params", ORDERED)
-def test_ordered_queries_return_the_same_hits_in_the_same_order(both: tuple, path: str, params: dict) -> None:
+def test_ordered_queries_return_the_same_hits_in_the_same_order(both: Both, path: str, params: dict[str, str]) -> None:
     tantivy, postgres = (c.get(path, params={**params, "limit": 100, "facets": "tag,category",
                                              "status": "published,draft"}).json() for c in both)
     assert [h["id"] for h in tantivy["hits"]] == [h["id"] for h in postgres["hits"]]
@@ -44,13 +46,13 @@ def test_ordered_queries_return_the_same_hits_in_the_same_order(both: tuple, pat
 
 
 @pytest.mark.parametrize("path,params", UNORDERED)
-def test_exact_term_queries_match_the_same_documents(both: tuple, path: str, params: dict) -> None:
+def test_exact_term_queries_match_the_same_documents(both: Both, path: str, params: dict[str, str]) -> None:
     tantivy, postgres = (c.get(path, params={**params, "limit": 100}).json() for c in both)
     assert {h["id"] for h in tantivy["hits"]} == {h["id"] for h in postgres["hits"]}
     assert tantivy["total"] == postgres["total"] > 0
 
 
-def test_cursor_pages_agree_across_backends(both: tuple) -> None:
+def test_cursor_pages_agree_across_backends(both: Both) -> None:
     pages: list[list[str]] = []
     for client in both:
         ids, cursor = [], None

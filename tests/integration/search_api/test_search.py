@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from contracts.documents import ProductDocument
 from tests.integration.search_api.conftest import World, handles
 
 P = "/v1/products/search"
@@ -14,6 +16,11 @@ C = "/v1/content/search"
 
 def _facet(response: Any, name: str) -> dict[str, int]:
     return {v["value"]: v["count"] for v in response.json()["facets"][name]}
+
+
+def _published_at(doc: ProductDocument) -> datetime:
+    assert doc.published_at is not None
+    return doc.published_at
 
 
 def test_an_exact_title_match_ranks_above_a_mention_in_a_description(api: TestClient) -> None:
@@ -76,19 +83,19 @@ def test_snippets_mark_the_matched_words(api: TestClient) -> None:
 
 
 def test_sorting_by_price_newest_and_title(api: TestClient, world: World) -> None:
-    docs = [d for d in world.catalog.documents if getattr(d, "handle", None) and d.tenant_id == world.a.id
-            and d.locale == "en" and d.status == "published"]
+    docs = [d for d in world.catalog.documents if isinstance(d, ProductDocument) and d.handle
+            and d.tenant_id == world.a.id and d.locale == "en" and d.status == "published"]
     by_price = sorted(docs, key=lambda d: (-d.prices[0].min if d.prices[0].currency == "EUR" else 0, str(d.id)))
     got = handles(api.get(P, params={"sort": "price_desc", "currency": "EUR", "limit": 100}))
     assert got == [d.handle for d in by_price]
-    newest = sorted(docs, key=lambda d: (-d.published_at.timestamp(), str(d.id)))
+    newest = sorted(docs, key=lambda d: (-_published_at(d).timestamp(), str(d.id)))
     assert handles(api.get(P, params={"sort": "newest", "limit": 100})) == [d.handle for d in newest]
     titled = sorted(docs, key=lambda d: (d.title.lower(), str(d.id)))
     assert handles(api.get(P, params={"sort": "title", "limit": 100})) == [d.handle for d in titled]
 
 
 def test_offset_and_cursor_pages_cover_every_hit_once_with_an_exact_total(api: TestClient) -> None:
-    params = {"category": "socks", "sort": "price_asc", "currency": "EUR", "limit": 5}
+    params: dict[str, str | int] = {"category": "socks", "sort": "price_asc", "currency": "EUR", "limit": 5}
     full = handles(api.get(P, params={**params, "limit": 100}))
     assert len(full) == 24
     by_offset = [h for offset in range(0, 25, 5) for h in handles(api.get(P, params={**params, "offset": offset}))]

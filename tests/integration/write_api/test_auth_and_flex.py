@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.write_api.conftest import PASSWORD, TestClient, World, bearer, ok
+from fastapi.testclient import TestClient
+
+from tests.integration.write_api.conftest import PASSWORD, World, bearer, ok
 
 
 def _login(client: TestClient, world: World) -> dict[str, str]:

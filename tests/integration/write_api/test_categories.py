@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.integration.write_api.conftest import TestClient, World, count, ok
+from tests.integration.write_api.conftest import World, count, ok
 
 TREES = [("/v1/categories", "handle"), ("/v1/content/categories", "slug")]
 

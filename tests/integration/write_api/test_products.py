@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from contracts.consistency import parse_token
-from tests.integration.write_api.conftest import TestClient, Tenant, World, count, make_tenant, ok, product_body
+from tests.integration.write_api.conftest import Tenant, World, count, make_tenant, ok, product_body
 
 
 def test_a_product_whose_third_variant_repeats_an_existing_sku_leaves_no_rows_and_no_event(client: TestClient, world: World) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from contracts.ids import new_id
-from tests.integration.write_api.conftest import PLATFORM, TestClient, World, ok
+from tests.integration.write_api.conftest import PLATFORM, World, ok
 from tests.integration.write_api.routes_table import (
     CREDENTIAL_ROUTES, LATE_DELETES, PLATFORM_ROUTES, ROUTES, SCHEMA_DELETE, TENANT_ROUTES, Route,
 )
@@ -35,10 +36,10 @@ def test_the_route_table_names_the_permission_each_route_really_checks() -> None
     declared: dict[str, tuple[str | None, str | None]] = {}
     for module in (auth, content, commerce, flex, imports):
         for route in module.router.routes:
-            for dependency in route.dependant.dependencies:  # type: ignore[attr-defined]
+            for dependency in route.dependant.dependencies:
                 call_ = dependency.call
                 if hasattr(call_, "permission"):
-                    for method in route.methods:  # type: ignore[attr-defined]
+                    for method in route.methods:
                         declared[f"{method} {route.path}"] = (call_.permission, call_.module)
     for route in TENANT_ROUTES:
         assert declared[route.key] == (route.permission, route.module), route.key

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.integration.write_api.conftest import PASSWORD, PLATFORM, TestClient, World, bearer, count, ok, product_body
+from fastapi.testclient import TestClient
+
+from tests.integration.write_api.conftest import PASSWORD, PLATFORM, World, bearer, count, ok, product_body
 
 
 def _login(client: TestClient, world: World, email: str) -> dict[str, str]:
