@@ -10,7 +10,7 @@ Nothing here names a tenant: the backend takes the tenant from the resolved key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -107,6 +107,30 @@ class SearchRequest:
         parts = (self.doc_type, self.text.raw, self.locale, repr(self.product_filters), repr(self.content_filters),
                  self.sort, self.currency, self.statuses)
         return repr(parts)
+
+
+_CLEAR_PRODUCT: dict[str, Callable[[ProductFilters], ProductFilters]] = {
+    "category": lambda f: replace(f, categories=()), "tag": lambda f: replace(f, tags=()),
+    "vendor": lambda f: replace(f, vendors=()), "product_type": lambda f: replace(f, product_types=()),
+    "in_stock": lambda f: replace(f, in_stock=None),
+}
+_CLEAR_CONTENT: dict[str, Callable[[ContentFilters], ContentFilters]] = {
+    "kind": lambda f: replace(f, kinds=()), "category": lambda f: replace(f, categories=()),
+    "tag": lambda f: replace(f, tags=()), "author": lambda f: replace(f, authors=()),
+}
+
+
+def without_filter(request: SearchRequest, facet: str) -> SearchRequest:
+    """``request`` without the filter whose values facet ``facet`` counts (a name of
+    ``PRODUCT_FACETS``, ``CONTENT_FACETS`` or ``option.<name>``)."""
+    if request.doc_type == "content":
+        return replace(request, content_filters=_CLEAR_CONTENT[facet](request.content_filters))
+    filters = request.product_filters
+    if facet.startswith(OPTION_PREFIX):
+        option = facet[len(OPTION_PREFIX):]
+        return replace(request, product_filters=replace(filters, options=tuple(o for o in filters.options
+                                                                              if o[0] != option)))
+    return replace(request, product_filters=_CLEAR_PRODUCT[facet](filters))
 
 
 def parse_product_search(params: Params, limits: Limits = Limits()) -> SearchRequest:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import replace
 from typing import Generic, TypeVar
 
 from search_api.backends.base import Scope
-from search_api.query import OPTION_PREFIX, ContentFilters, ProductFilters, SearchRequest
+from search_api.query import SearchRequest, without_filter
 
 V = TypeVar("V")
 
@@ -38,35 +38,11 @@ def facet_key(doc_type: str, generation: int, scope: Scope, request: SearchReque
 
 
 def disjunctive_key(doc_type: str, generation: int, scope: Scope, request: SearchRequest, facet: str) -> Hashable:
-    """What the counts of ``facet`` depend on when a filter of its own is set: the request
-    without that filter (and without the other facets asked for, which do not shape it)."""
-    others = without_filter(request, facet)
-    price_sort = request.sort in ("price_asc", "price_desc")
-    return ("disjunctive", facet, doc_type, generation, scope, request.text, others.product_filters,
-            others.content_filters, request.facet_size, request.currency, price_sort)
-
-
-_CLEAR_PRODUCT: dict[str, Callable[[ProductFilters], ProductFilters]] = {
-    "category": lambda f: replace(f, categories=()), "tag": lambda f: replace(f, tags=()),
-    "vendor": lambda f: replace(f, vendors=()), "product_type": lambda f: replace(f, product_types=()),
-    "in_stock": lambda f: replace(f, in_stock=None),
-}
-_CLEAR_CONTENT: dict[str, Callable[[ContentFilters], ContentFilters]] = {
-    "kind": lambda f: replace(f, kinds=()), "category": lambda f: replace(f, categories=()),
-    "tag": lambda f: replace(f, tags=()), "author": lambda f: replace(f, authors=()),
-}
-
-
-def without_filter(request: SearchRequest, facet: str) -> SearchRequest:
-    """``request`` without the filter that facet ``facet`` counts the values of."""
-    if request.doc_type == "content":
-        return replace(request, content_filters=_CLEAR_CONTENT[facet](request.content_filters))
-    filters = request.product_filters
-    if facet.startswith(OPTION_PREFIX):
-        option = facet[len(OPTION_PREFIX):]
-        return replace(request, product_filters=replace(filters, options=tuple(o for o in filters.options
-                                                                              if o[0] != option)))
-    return replace(request, product_filters=_CLEAR_PRODUCT[facet](filters))
+    """What the counts of ``facet`` depend on when a filter of its own is set: ``facet_key``
+    of the request without that filter and without the other facets asked for (they do
+    not shape these counts)."""
+    others = replace(without_filter(request, facet), facets=())
+    return ("disjunctive", facet, facet_key(doc_type, generation, scope, others))
 
 
 class LruCache(Generic[V]):

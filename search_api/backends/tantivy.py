@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,9 @@ class TantivyBackend:
         """The facet counts and the total this process already has for ``request``; what is
         missing is named, for ``_facets`` to count and ``_remember`` to keep."""
         if not request.facets:
-            return FacetParts(total=None, counts={}, missing=[], keys={})
+            return FacetParts()
         keys: dict[str | None, Hashable] = {None: facet_key(request.doc_type, generation, scope, request)}
-        parts = FacetParts(total=None, counts={}, missing=[], keys=keys)
+        parts = FacetParts(keys=keys)
         answer = self._answers.get(keys[None])
         if answer is not None:
             parts.total, shared = answer
@@ -270,10 +270,10 @@ class FacetParts:
     (None: not known yet), and each filtered facet's counts; ``missing`` names the
     filtered facets still to count, ``keys`` their cache keys (``None``: the total's)."""
 
-    total: int | None
-    counts: dict[str, list[FacetValue]]
-    missing: list[str]
-    keys: dict[str | None, Hashable]
+    total: int | None = None
+    counts: dict[str, list[FacetValue]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    keys: dict[str | None, Hashable] = field(default_factory=dict)
 
 
 def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query | None,
@@ -297,7 +297,7 @@ def _facets(searcher: tantivy.Searcher, filters: tq.Filters, text: tantivy.Query
         others = [a for a in missing if a != name]
         aggs[keys[name]] = {"filter": filters.expression(others), "aggs": {"v": terms[name]}} if others else terms[name]
     result = searcher.aggregate(filters.combine(text, without=missing), aggs)
-    found = FacetParts(total=None, counts={}, missing=[], keys={})
+    found = FacetParts()
     if "all" in result:
         found.total = int(result["all"]["doc_count"])
         for name in request.facets:

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from contracts.locale import Locale
 from search_api.backends.base import Scope
-from search_api.backends.facet_cache import disjunctive_key, facet_key, without_filter
-from search_api.query import parse_content_search, parse_product_search
+from search_api.backends.facet_cache import disjunctive_key, facet_key
+from search_api.query import parse_content_search, parse_product_search, without_filter
 
 SCOPE = Scope(UUID(int=1), Locale("en"))
 
