@@ -104,7 +104,8 @@ def up(
     access = ensure_demo_access(database.url, settings.state_dir.resolve())
     platform = LocalPlatform(PlatformOptions(database_url=database.url, state_dir=settings.state_dir.resolve(),
                                              host=host, write_port=write_port, search_port=search_port,
-                                             topic_prefix=settings.topic_prefix, kafka=kafka))
+                                             topic_prefix=settings.topic_prefix, kafka=kafka,
+                                             state_memory_rows=settings.pipeline_state_memory_rows))
     runtime = "Kafka + Kafka Connect (Debezium) + Faust" if kafka else "embedded connector and runner"
     console.print(f"[bold]Pipeline[/bold]: starting on the {runtime} (a first start indexes the whole database)")
     try:

@@ -22,7 +22,8 @@ console = Console()
 
 def pipeline_options(settings: RustokSettings, database_url: str) -> PipelineOptions:
     return PipelineOptions(database_url=database_url, state_dir=settings.state_dir.resolve() / "pipeline",
-                           topic_prefix=settings.topic_prefix)
+                           topic_prefix=settings.topic_prefix,
+                           state_memory_rows=settings.pipeline_state_memory_rows)
 
 
 @pipeline_app.command("run")

@@ -46,7 +46,7 @@ from pipelines.sinks.base import Sink
 from pipelines.sinks.errors import SinkBackpressure
 from pipelines.sinks.postgres import PostgresSink, drop_index_version, live_version, switch_alias
 from pipelines.sinks.tantivy_sink import TantivySink
-from pipelines.state.sqlite import SqliteStateStore
+from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS, SqliteStateStore
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ class PipelineOptions:
     poll_timeout: seconds one poll of the slot waits for data.
     alias_check_interval: seconds between looks at the aliases (to follow a replay's switch).
     retarget_timeout: seconds to wait for a new version's Tantivy writer lock after a switch.
+    state_memory_rows: keep the projection state whole in memory up to this many rows (~1.7 KB
+        each); past it, the state store serves reads from its file through a bounded cache.
     """
 
     database_url: str
@@ -78,6 +80,7 @@ class PipelineOptions:
     poll_timeout: float = 0.02
     alias_check_interval: float = 0.5
     retarget_timeout: float = 120.0
+    state_memory_rows: int = DEFAULT_MEMORY_ROWS
 
     @property
     def state_file(self) -> Path:
@@ -112,7 +115,8 @@ class EmbeddedPipeline:
         options.state_dir.mkdir(parents=True, exist_ok=True)
         self._stop.clear()
         self._error, self._alias_conn = None, None
-        projection = CoreProjection(lambda: SqliteStateStore(options.state_file), self._wipe_state)
+        projection = CoreProjection(lambda: SqliteStateStore(options.state_file, options.state_memory_rows),
+                                    self._wipe_state)
         fresh = projection.position() is None
         self.index_versions = self._target_versions(fresh)
         sinks = self._sinks()

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS
+
 
 class RustokSettings(BaseSettings):
     """Where state lives and which PostgreSQL to use.
@@ -29,6 +31,9 @@ class RustokSettings(BaseSettings):
     topic_prefix: str = Field(default="rustok", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     log_level: str = Field(default="INFO", pattern=r"^(?i:debug|info|warning|error)$")
     log_format: str = Field(default="json", pattern=r"^(json|text)$")
+    # Rows of projection state the embedded pipeline keeps whole in memory (~1.7 KB each);
+    # past it, state is read from its SQLite file through a bounded cache.
+    pipeline_state_memory_rows: int = Field(default=DEFAULT_MEMORY_ROWS, ge=0)
 
     @property
     def postgres_dir(self) -> Path:

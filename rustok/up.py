@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from connectors.kafka_runtime import KafkaRuntime
+from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS
 
 from rustok.distributed import DistributedOptions, DistributedPipeline
 from rustok.health import PlatformHealth
@@ -41,11 +42,12 @@ class PlatformOptions:
     topic_prefix: str = "rustok"
     kafka: bool = False
     wait_bound_seconds: float = 2.0  # how long a search with min_version waits for the pipeline
+    state_memory_rows: int = DEFAULT_MEMORY_ROWS  # see PipelineOptions
 
     @property
     def pipeline(self) -> PipelineOptions:
         return PipelineOptions(database_url=self.database_url, state_dir=self.state_dir / "pipeline",
-                               topic_prefix=self.topic_prefix)
+                               topic_prefix=self.topic_prefix, state_memory_rows=self.state_memory_rows)
 
 
 @dataclass

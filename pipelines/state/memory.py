@@ -65,5 +65,12 @@ class InMemoryStateStore:
     def close(self) -> None:
         return None
 
+    def keys(self) -> Iterator[str]:
+        """Every key held, tombstones included."""
+        return iter(self._rows)
+
+    def mark_names(self) -> Iterator[str]:
+        return iter(self._marks)
+
     def __len__(self) -> int:
         return len(self._rows)

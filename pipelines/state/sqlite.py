@@ -1,18 +1,39 @@
-"""A durable state store in one SQLite file (stdlib ``sqlite3``, WAL mode).
+"""A durable state store in one SQLite file (stdlib ``sqlite3``, WAL mode), in bounded memory.
 
-The whole state lives in memory (an :class:`InMemoryStateStore`) and changes are
-written behind: :meth:`SqliteStateStore.commit` writes every key and mark changed
-since the last commit in one transaction. Reopening the file after a crash loads the
-state of the last commit. The price is that state must fit in memory; it is one row
-per captured row plus small marks, about 1 KB per row.
+The file holds rows (key → version, row and groups), marks and, while the store serves
+reads from the file, group memberships. Changes are written behind:
+:meth:`SqliteStateStore.commit` writes every row and mark changed since the last commit
+in one transaction, so reopening the file after a crash gives the state of the last commit.
+
+Reads are served two ways:
+
+* **in memory** while the state has at most ``memory_rows`` rows: a whole copy lives in
+  an :class:`InMemoryStateStore` (dict reads, the fast path of a rebuild; about 1.7 KB of
+  memory per row), and commits write the rows only;
+* **from the file** past that: the copy is dropped ("spilled"), the memberships table is
+  built once from the rows and kept up to date from then on, and reads go through the
+  changes not yet committed, then a bounded cache of recent reads, then SQLite. Memory
+  stays bounded however large the state grows: a rebuild of 1M products holds about
+  25M rows, some 40 GB as Python objects. A store opened empty (a rebuild) remembers the
+  keys it wrote in a Bloom filter, so the misses of a snapshot (every row is new) never
+  read the file; and a layer may hold at most ``max_unsaved`` rows while a commit writes
+  the one before, so applying cannot outrun saving.
+
+Either way the uncommitted changes are kept as *layers*: ``dirty`` (put since the last
+commit began) and ``writing`` (being written by a commit in flight, possibly on another
+thread: the runner saves a snapshot's state ahead while it goes on applying events).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -22,10 +43,23 @@ from pipelines.state.port import StoredRow
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MEMORY_ROWS = 3_000_000
+"""Rows kept whole in memory before the store spills (~5 GB; the 100k-product bench has 2.4M)."""
+DEFAULT_CACHE_ENTRIES = 100_000
+"""Rows (and, apart, marks) a spilled store keeps from recent reads and writes."""
+DEFAULT_MAX_UNSAVED = 100_000
+"""Rows a spilled store's layer may hold while a commit writes the one before."""
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key))"
+    " WITHOUT ROWID",
+    # 'members': 1 while the members table matches the rows (kept by a store serving from the file).
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
 )
+_MISSING = object()
+_MARK = "\x00"  # prefix of mark names in the Bloom filter (row keys never start with it)
 
 
 def _encode(value: StoredRow) -> bytes:
@@ -38,15 +72,97 @@ def _decode(blob: bytes) -> StoredRow:
     return StoredRow((flag, lsn), data["r"], tuple(data["g"]))
 
 
+@dataclass(slots=True)
+class _Layer:
+    """Changes not yet committed: rows with an index of the groups they are live members of,
+    marks, and (serving from the file) each row's groups in the file before this layer."""
+
+    rows: dict[str, StoredRow] = field(default_factory=dict)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    marks: dict[str, int] = field(default_factory=dict)
+    before: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def put(self, key: str, value: StoredRow) -> None:
+        old = self.rows.get(key)
+        if old is not None:
+            for group in old.groups:
+                if group not in value.groups:
+                    self.groups[group].discard(key)
+        for group in value.groups:
+            members = self.groups.get(group)
+            if members is None:
+                self.groups[group] = {key}
+            else:
+                members.add(key)
+        self.rows[key] = value
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.marks)
+
+
+class _Cache(OrderedDict[str, object]):
+    """Recent values by key, ``None`` included (a key known to be absent); the oldest go first."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def keep(self, key: str, value: object) -> None:
+        if key in self:
+            self.move_to_end(key)
+        elif len(self) >= self.capacity:
+            self.popitem(last=False)
+        self[key] = value
+
+
+class _Written:
+    """A Bloom filter of the keys written: "not in it" means never written (no false negatives)."""
+
+    def __init__(self, bits: int = 1 << 28) -> None:  # 32 MB: ~3% false positives at 30M keys
+        self._bits = bytearray(bits >> 3)
+        self._size = bits
+
+    def _positions(self, key: str) -> tuple[int, int, int]:
+        h = hash(key) & 0xFFFFFFFFFFFFFFFF
+        size = self._size
+        return h % size, (h >> 21) % size, ((h >> 42) ^ (h * 0x9E3779B1)) % size
+
+    def add(self, key: str) -> None:
+        bits = self._bits
+        for p in self._positions(key):
+            bits[p >> 3] |= 1 << (p & 7)
+
+    def __contains__(self, key: object) -> bool:
+        assert isinstance(key, str)
+        bits = self._bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
+
+
 class SqliteStateStore:
     """A :class:`~pipelines.state.port.StateStore` persisted to ``path`` at each commit.
 
     Parameters:
         path: the SQLite file (created with its tables if missing).
+        memory_rows: keep the whole state in memory up to this many rows; past it, serve
+            reads from the file (0: always from the file).
+        cache_entries: rows and marks a store serving from the file keeps from recent use.
+        max_unsaved: rows a store serving from the file may hold uncommitted while a commit
+            runs on another thread; a put past it waits for that commit.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, memory_rows: int = DEFAULT_MEMORY_ROWS,
+                 cache_entries: int = DEFAULT_CACHE_ENTRIES, max_unsaved: int = DEFAULT_MAX_UNSAVED) -> None:
         self.path = Path(path)
+        self.memory_rows = memory_rows
+        self.max_unsaved = max_unsaved
+        # Guards the layers: a commit swaps them on another thread while puts go on.
+        self._lock = threading.Condition()
+        self._dirty = _Layer()
+        self._writing = _Layer()
+        self._rows_cache = _Cache(cache_entries)
+        self._marks_cache = _Cache(cache_entries)
+        self._memory: InMemoryStateStore | None = None
+        self._written: _Written | None = None
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             # Only takes effect when the file is new (before WAL is set): rows are ~0.5 KB, and
@@ -59,73 +175,282 @@ class SqliteStateStore:
             self._db.execute("PRAGMA synchronous=FULL")
             for statement in _SCHEMA:
                 self._db.execute(statement)
-            self._memory = self._load()
+            found = self._db.execute("SELECT value FROM meta WHERE name = 'members'").fetchone()
+            self._members_kept = bool(found and found[0])
+            # Reads of a spilled store use their own connection: they see committed state only
+            # (the layers cover the rest) and never wait on a commit writing on another thread.
+            self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._reader.execute("PRAGMA query_only=ON")
+            self._reader.execute("PRAGMA cache_size=-65536")  # 64 MB of pages; the OS caches the rest
+            (rows,) = self._reader.execute("SELECT count(*) FROM (SELECT 1 FROM rows LIMIT ?)",
+                                           (memory_rows + 1,)).fetchone()
+            self._opened_empty = rows == 0
+            if rows <= memory_rows:
+                self._memory = self._load()
+            else:
+                self._keep_members()
         except (sqlite3.Error, orjson.JSONDecodeError, KeyError, ValueError) as exc:
             raise StateStoreError(f"cannot open state store {self.path}: {exc}") from exc
-        self._dirty_rows: set[str] = set()
-        self._dirty_marks: set[str] = set()
+        log.info("state store opened", extra={"path": str(self.path), "in_memory": self._memory is not None})
 
     def _load(self) -> InMemoryStateStore:
         memory = InMemoryStateStore()
-        for key, blob in self._db.execute("SELECT key, value FROM rows"):
+        for key, blob in self._reader.execute("SELECT key, value FROM rows"):
             memory.put(key, _decode(blob))
-        for name, value in self._db.execute("SELECT name, value FROM marks"):
+        for name, value in self._reader.execute("SELECT name, value FROM marks"):
             memory.set_mark(name, value)
-        log.info("state store loaded", extra={"path": str(self.path), "rows": len(memory)})
         return memory
 
-    def get(self, key: str) -> StoredRow | None:
-        return self._memory.get(key)
+    def _keep_members(self, memberships: Iterable[tuple[str, str]] | None = None) -> None:
+        """Make the members table match the committed rows, if it does not yet, and keep it so.
 
-    def put(self, key: str, value: StoredRow) -> None:
-        self._memory.put(key, value)
-        self._dirty_rows.add(key)
+        A store in memory writes rows only; one about to serve reads from the file indexes
+        them once here: ``memberships`` (group, key) when the caller knows them, else read
+        from the rows. No commit may be running.
+        """
+        if self._members_kept:
+            return
+        log.info("state store: indexing group memberships", extra={"path": str(self.path)})
+        if memberships is None:
+            memberships = ((group, key) for key, blob in self._reader.execute("SELECT key, value FROM rows")
+                           for group in _decode(blob).groups)
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM members")
+            db.executemany("INSERT INTO members (grp, key) VALUES (?, ?)", memberships)
+            db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('members', 1)")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._members_kept = True
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the whole state is served from memory (False once it outgrew ``memory_rows``)."""
+        return self._memory is not None
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> StoredRow | None:
+        if self._memory is not None:
+            return self._memory.get(key)
+        cached = self._rows_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]  # only StoredRow or None are kept
+        dirty, writing = self._layers()
+        value = dirty.rows.get(key) or writing.rows.get(key)
+        if value is None and self._may_be_in_file(key):
+            found = self._read("SELECT value FROM rows WHERE key = ?", (key,))
+            value = _decode(found[0][0]) if found else None
+        self._rows_cache.keep(key, value)
+        return value
 
     def members(self, group: str) -> list[tuple[str, StoredRow]]:
-        return self._memory.members(group)
+        if self._memory is not None:
+            return self._memory.members(group)
+        # Layers first, the file after: a commit finishing in between only moves rows from
+        # the layers into the file, and newer layers win either way.
+        dirty, writing = self._layers()
+        keys = set(dirty.groups.get(group, ())) | writing.groups.get(group, set())
+        committed = dict(self._read(
+            "SELECT m.key, r.value FROM members m JOIN rows r ON r.key = m.key WHERE m.grp = ?", (group,)))
+        keys.update(committed)
+        result = []
+        for key in sorted(keys):
+            value = dirty.rows.get(key) or writing.rows.get(key)
+            if value is None:
+                value = _decode(committed[key])
+            if value.row is not None and group in value.groups:
+                result.append((key, value))
+        return result
 
     def scan(self, table: str) -> Iterator[tuple[str, StoredRow]]:
-        return self._memory.scan(table)
+        if self._memory is not None:
+            yield from self._memory.scan(table)
+            return
+        prefix = table + ":"
+        dirty, writing = self._layers()
+        newest = {key: _decode(blob) for key, blob in self._read(
+            "SELECT key, value FROM rows WHERE key >= ? AND key < ?", (prefix, table + ";"))}
+        for layer in (writing, dirty):
+            newest.update((key, value) for key, value in layer.rows.items() if key.startswith(prefix))
+        for key in sorted(newest):
+            if newest[key].row is not None:
+                yield key, newest[key]
 
     def mark(self, name: str) -> int | None:
-        return self._memory.mark(name)
+        if self._memory is not None:
+            return self._memory.mark(name)
+        cached = self._marks_cache.get(name, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        dirty, writing = self._layers()
+        value = dirty.marks.get(name)
+        if value is None:
+            value = writing.marks.get(name)
+        if value is None and self._may_be_in_file(_MARK + name):
+            found = self._read("SELECT value FROM marks WHERE name = ?", (name,))
+            value = int(found[0][0]) if found else None
+        self._marks_cache.keep(name, value)
+        return value
+
+    def _may_be_in_file(self, key: str) -> bool:
+        return self._written is None or key in self._written
+
+    def _layers(self) -> tuple[_Layer, _Layer]:
+        """The uncommitted changes as one consistent pair (a commit swaps them on another thread)."""
+        with self._lock:
+            return self._dirty, self._writing
+
+    def _read(self, sql: str, parameters: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self._reader.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise StateStoreError(f"cannot read state store {self.path}: {exc}") from exc
+
+    # -- writes --------------------------------------------------------------------------
+
+    def put(self, key: str, value: StoredRow) -> None:
+        memory = self._memory
+        if memory is None:
+            with self._lock:
+                self._wait_for_room()
+                layer = self._dirty
+                if key not in layer.rows:
+                    # The groups the file holds for the key once the layers before are written.
+                    prior = self.get(key)
+                    layer.before[key] = prior.groups if prior is not None else ()
+                layer.put(key, value)
+                self._rows_cache.keep(key, value)
+                if self._written is not None:
+                    self._written.add(key)
+            return
+        with self._lock:
+            self._dirty.put(key, value)
+            before = len(memory)
+            memory.put(key, value)
+            if len(memory) > before and len(memory) > self.memory_rows:
+                self._spill()
 
     def set_mark(self, name: str, value: int) -> None:
-        self._memory.set_mark(name, value)
-        self._dirty_marks.add(name)
+        with self._lock:
+            self._dirty.marks[name] = value
+            if self._memory is not None:
+                self._memory.set_mark(name, value)
+                return
+            self._marks_cache.keep(name, value)
+            if self._written is not None:
+                self._written.add(_MARK + name)
+
+    def _wait_for_room(self) -> None:
+        """Called with the lock held: while a commit writes a layer, let the next one grow only
+        to ``max_unsaved`` rows (the commit's thread notifies when it is done)."""
+        while len(self._dirty.rows) >= self.max_unsaved and self._writing:
+            self._lock.wait()
+
+    def _spill(self) -> None:
+        """Called with the lock held: stop keeping the whole state in memory; reads go to the file."""
+        memory = self._memory
+        assert memory is not None
+        log.info("state store outgrew memory: serving reads from the file",
+                 extra={"path": str(self.path), "memory_rows": self.memory_rows})
+        while self._writing:  # the memberships are indexed from committed rows, alone
+            self._lock.wait()
+        # The file holds what memory holds but the dirty layer; from now on each layer notes
+        # the groups the file holds for its keys, so its commit can update the memberships.
+        dirty = self._dirty
+        dirty.before = {}
+        for key in dirty.rows:
+            found = self._reader.execute("SELECT value FROM rows WHERE key = ?", (key,)).fetchone()
+            dirty.before[key] = _decode(found[0]).groups if found else ()
+        memberships = [(group, key) for key in memory.keys() if key not in dirty.rows
+                       for group in memory.get(key).groups]  # type: ignore[union-attr]  # a key it holds
+        memberships += [(group, key) for key, groups in dirty.before.items() for group in groups]
+        memberships.sort()
+        self._keep_members(memberships)
+        del memberships
+        if self._opened_empty:  # every key the file or the layers hold was put since the open
+            written = _Written()
+            for key in memory.keys():
+                written.add(key)
+            for name in memory.mark_names():
+                written.add(_MARK + name)
+            self._written = written
+        self._memory = None
 
     def commit(self) -> None:
         """Write every change since the last commit in one durable transaction.
 
         Changes made by another thread while this runs (puts during a snapshot's saving
-        ahead) are not lost: they stay dirty for the next commit.
+        ahead) are not lost: they go to a new layer, written by the next commit.
         """
-        # Taken whole first: what is put from now on belongs to the next commit.
-        dirty_rows, self._dirty_rows = self._dirty_rows, set()
-        dirty_marks, self._dirty_marks = self._dirty_marks, set()
-        if not dirty_rows and not dirty_marks:
-            return
-        # In key order: B-tree inserts then walk the pages once instead of jumping around.
-        # A generator, so a snapshot-sized commit never holds every encoded row at once.
-        get = self._memory.get
-        rows = ((key, _encode(value)) for key in sorted(dirty_rows) if (value := get(key)) is not None)
-        marks = [(name, mark) for name in dirty_marks if (mark := self._memory.mark(name)) is not None]
+        with self._lock:
+            layer, self._dirty = self._dirty, _Layer()
+            self._writing = layer
+            members = self._memory is None
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO rows (key, value) VALUES (?, ?)", rows)
-            self._db.executemany("INSERT OR REPLACE INTO marks (name, value) VALUES (?, ?)", marks)
-            self._db.execute("COMMIT")
+            if layer:
+                self._write(layer, members)
+                if not members:
+                    self._members_kept = False
         except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            self._dirty_rows |= dirty_rows
-            self._dirty_marks |= dirty_marks
+            with self._lock:
+                # Back under what was put meanwhile (newer), to be written by the next commit.
+                for key, value in layer.rows.items():
+                    if key not in self._dirty.rows:
+                        self._dirty.put(key, value)
+                        if key in layer.before:
+                            self._dirty.before[key] = layer.before[key]
+                    elif key in layer.before:
+                        self._dirty.before[key] = layer.before[key]  # the file still holds these
+                for name, mark in layer.marks.items():
+                    self._dirty.marks.setdefault(name, mark)
+                self._writing = _Layer()
+                self._lock.notify_all()
             if isinstance(exc, sqlite3.Error):
                 raise StateStoreError(f"cannot commit state store {self.path}: {exc}") from exc
             raise
+        with self._lock:
+            self._writing = _Layer()
+            self._lock.notify_all()
+
+    def _write(self, layer: _Layer, members: bool) -> None:
+        """Write ``layer``; with ``members``, its changes of group membership too, else mark the
+        members table stale (a store in memory never reads it)."""
+        # In key order: B-tree inserts then walk the pages once instead of jumping around.
+        # Generators, so a snapshot-sized commit never holds every encoded row at once.
+        keys = sorted(layer.rows)
+        rows = layer.rows
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT OR REPLACE INTO rows (key, value) VALUES (?, ?)",
+                           ((key, _encode(rows[key])) for key in keys))
+            if members:
+                before = layer.before
+                db.executemany("DELETE FROM members WHERE grp = ? AND key = ?", (
+                    (group, key) for key in keys for group in before[key] if group not in rows[key].groups))
+                db.executemany("INSERT OR IGNORE INTO members (grp, key) VALUES (?, ?)", (
+                    (group, key) for key in keys for group in rows[key].groups if group not in before[key]))
+            elif self._members_kept:
+                db.execute("UPDATE meta SET value = 0 WHERE name = 'members'")
+            db.executemany("INSERT OR REPLACE INTO marks (name, value) VALUES (?, ?)", layer.marks.items())
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
+        self._reader.close()
         self._db.close()
 
     def __len__(self) -> int:
-        return len(self._memory)
+        """Rows in the store, tombstones included (committed ones only once spilled)."""
+        if self._memory is not None:
+            return len(self._memory)
+        (count,) = self._read("SELECT count(*) FROM rows", ())[0]
+        return int(count)

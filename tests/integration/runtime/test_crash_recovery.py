@@ -1,5 +1,7 @@
 """Kill -9 the embedded pipeline at random moments while writes go on; after a restart
-the read model equals a clean rebuild, in the JSONB tables and in Tantivy."""
+the read model equals a clean rebuild, in the JSONB tables and in Tantivy. Run twice: with
+the projection state in memory, and served from its SQLite file (as a state too large for
+memory is)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 
 from rustok import demo
@@ -21,8 +24,11 @@ from tests.integration.runtime.readmodel import applied_lsn, live_version, table
 from tests.integration.runtime.workload import Workload
 
 
-def start_pipeline(database_url: str, state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_pipeline(database_url: str, state_dir: Path, log: Path, memory_rows: int | None = None
+                   ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RUSTOK_DATABASE_URL": database_url, "RUSTOK_STATE_DIR": str(state_dir)}
+    if memory_rows is not None:
+        env["RUSTOK_PIPELINE_STATE_MEMORY_ROWS"] = str(memory_rows)
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "rustok.cli", "pipeline", "run"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
@@ -35,8 +41,9 @@ def wal_position(database_url: str) -> int:
     return int(str(row[0]))
 
 
+@pytest.mark.parametrize("memory_rows", [None, 0], ids=["state_in_memory", "state_from_file"])
 def test_killing_the_pipeline_mid_stream_loses_and_duplicates_nothing(
-    database_url: str, engine: sa.Engine, tmp_path: Path
+    database_url: str, engine: sa.Engine, tmp_path: Path, memory_rows: int | None
 ) -> None:
     demo.seed_demo(engine)
     state_dir, log = tmp_path / "state", tmp_path / "pipeline.log"
@@ -50,7 +57,7 @@ def test_killing_the_pipeline_mid_stream_loses_and_duplicates_nothing(
         done.set()
 
     writer = threading.Thread(target=write)
-    process = start_pipeline(database_url, state_dir, log)
+    process = start_pipeline(database_url, state_dir, log, memory_rows)
     writer.start()
     rng, kills = random.Random(11), 0
     while not done.is_set():
@@ -58,7 +65,7 @@ def test_killing_the_pipeline_mid_stream_loses_and_duplicates_nothing(
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills += 1
-        process = start_pipeline(database_url, state_dir, log)
+        process = start_pipeline(database_url, state_dir, log, memory_rows)
     writer.join()
     target = wal_position(database_url)
     deadline = time.monotonic() + 60

@@ -1,4 +1,5 @@
-"""Fixtures for the projection core: every test runs against both state stores."""
+"""Fixtures for the projection core: every test runs against every state store (SQLite twice:
+serving reads from memory, and from its file as it does once the state outgrows memory)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import pytest
 
 from pipelines.core import Projector
 from pipelines.state import InMemoryStateStore, SqliteStateStore, StateStore
+from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS
 
 from .builders import Stream
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite_from_file"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "memory":
         yield InMemoryStateStore()
         return
-    sqlite = SqliteStateStore(tmp_path / "state.sqlite")
+    memory_rows = 0 if request.param == "sqlite_from_file" else DEFAULT_MEMORY_ROWS
+    sqlite = SqliteStateStore(tmp_path / "state.sqlite", memory_rows=memory_rows)
     yield sqlite
     sqlite.close()
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import threading
 from pathlib import Path
 
-from pipelines.state import SqliteStateStore, StateStore, StoredRow
+import orjson
+import pytest
+
+from pipelines.state import InMemoryStateStore, SqliteStateStore, StateStore, StoredRow
 
 
 def row(n: int) -> dict[str, object]:
@@ -77,12 +83,11 @@ def test_sqlite_keeps_tombstones_and_group_moves_across_reopen(tmp_path: Path) -
     reopened.close()
 
 
+@pytest.mark.parametrize("memory_rows", [0, 1_000_000])
 def test_rows_put_while_the_sqlite_store_commits_on_another_thread_are_written_by_the_next_commit(
-    tmp_path: Path,
+    tmp_path: Path, memory_rows: int,
 ) -> None:
-    import threading
-
-    store = SqliteStateStore(tmp_path / "state.sqlite")
+    store = SqliteStateStore(tmp_path / "state.sqlite", memory_rows=memory_rows)
     for i in range(20_000):
         store.put(f"items:{i}", StoredRow((0, i), {"id": str(i)}, ()))
     saving = threading.Thread(target=store.commit)
@@ -101,3 +106,108 @@ def test_rows_put_while_the_sqlite_store_commits_on_another_thread_are_written_b
         assert all(reopened.mark(f"m:{m}") == 39_900 + m for m in range(100))
     finally:
         reopened.close()
+
+
+def _random_operations(seed: int, count: int) -> list[tuple[str, object, object]]:
+    """Puts (moves between groups, tombstones, revivals), marks and commits over a few keys."""
+    rng = random.Random(seed)
+    operations: list[tuple[str, object, object]] = []
+    for step in range(count):
+        roll = rng.random()
+        if roll < 0.08:
+            operations.append(("commit", None, None))
+        elif roll < 0.25:
+            operations.append(("mark", f"m:{rng.randrange(15)}", step))
+        else:
+            key = f"{rng.choice(['items', 'other'])}:{rng.randrange(40)}"
+            dead = rng.random() < 0.2
+            groups = () if dead else tuple(sorted(rng.sample(["a", "b", "c", "d"], rng.randrange(0, 3))))
+            operations.append(("put", key, StoredRow((1, step), None if dead else row(step), groups)))
+    return operations
+
+
+def _same_reads(store: SqliteStateStore, reference: InMemoryStateStore) -> None:
+    for table in ("items", "other"):
+        for n in range(40):
+            assert store.get(f"{table}:{n}") == reference.get(f"{table}:{n}")
+        assert sorted(store.scan(table)) == sorted(reference.scan(table))
+    for group in "abcd":
+        assert sorted(store.members(group)) == sorted(reference.members(group))
+    for m in range(15):
+        assert store.mark(f"m:{m}") == reference.mark(f"m:{m}")
+
+
+@pytest.mark.parametrize("memory_rows", [0, 25, 1_000_000])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_sqlite_store_reads_like_memory_in_memory_spilled_or_spilling_midway_and_reopened(
+    tmp_path: Path, memory_rows: int, seed: int,
+) -> None:
+    """Whether the state is kept in memory, served from the file, or outgrows memory halfway
+    (``memory_rows=25`` of 80 keys), every read answers as the in-memory store does, before
+    and after commits; reopened, in memory or not, the file holds the state of the last commit."""
+    path = tmp_path / "state.sqlite"
+    store = SqliteStateStore(path, memory_rows=memory_rows, cache_entries=10)
+    reference, committed = InMemoryStateStore(), InMemoryStateStore()
+    for op, name, value in _random_operations(seed, 600):
+        if op == "commit":
+            store.commit()
+            committed = InMemoryStateStore()
+            for table in ("items", "other"):
+                for n in range(40):
+                    if (stored := reference.get(f"{table}:{n}")) is not None:
+                        committed.put(f"{table}:{n}", stored)
+            for m in range(15):
+                if (mark := reference.mark(f"m:{m}")) is not None:
+                    committed.set_mark(f"m:{m}", mark)
+        elif op == "mark":
+            assert isinstance(name, str) and isinstance(value, int)
+            store.set_mark(name, value)
+            reference.set_mark(name, value)
+        else:
+            assert isinstance(name, str) and isinstance(value, StoredRow)
+            store.put(name, value)
+            reference.put(name, value)
+        _same_reads(store, reference)
+    if memory_rows == 25:
+        assert not store.in_memory
+    store.close()
+    for reopen_rows in (memory_rows, 0, 1_000_000):
+        reopened = SqliteStateStore(path, memory_rows=reopen_rows, cache_entries=10)
+        try:
+            _same_reads(reopened, committed)
+            reopened.put("items:0", StoredRow((9, 9), row(0), ("a",)))  # then written by a store of this kind
+            reopened.commit()
+            committed.put("items:0", StoredRow((9, 9), row(0), ("a",)))
+        finally:
+            reopened.close()
+
+
+def test_reads_of_a_spilled_store_see_rows_a_commit_is_still_writing(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "state.sqlite", memory_rows=0, cache_entries=1)
+    for i in range(30_000):
+        store.put(f"items:{i}", StoredRow((0, i), {"id": str(i)}, (f"g{i % 3}",)))
+    saving = threading.Thread(target=store.commit)
+    saving.start()
+    seen = [store.get(f"items:{i}") for i in range(0, 30_000, 7)]
+    members = len(store.members("g1"))
+    saving.join()
+    store.close()
+    assert seen == [StoredRow((0, i), {"id": str(i)}, (f"g{i % 3}",)) for i in range(0, 30_000, 7)]
+    assert members == 10_000
+
+
+def test_a_state_file_of_the_first_schema_opens_with_its_groups(tmp_path: Path) -> None:
+    """Files written before memberships had a table of their own keep working."""
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE rows (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+        old.execute("CREATE TABLE marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+        old.execute("INSERT INTO rows VALUES (?, ?)", ("items:1", orjson.dumps({"v": [1, 5], "r": row(1), "g": ["a"]})))
+        old.execute("INSERT INTO marks VALUES ('m', 5)")
+    for memory_rows in (0, 100):
+        store = SqliteStateStore(path, memory_rows=memory_rows)
+        try:
+            assert store.members("a") == [("items:1", StoredRow((1, 5), row(1), ("a",)))]
+            assert store.mark("m") == 5
+        finally:
+            store.close()
