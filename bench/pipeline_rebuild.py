@@ -19,6 +19,7 @@ time; ``connector_and_other`` is then 0. On a shared machine, compare
     .venv/bin/python -m bench.pipeline_rebuild                  # 20k products, 3 runs
     .venv/bin/python -m bench.pipeline_rebuild --small          # smoke run
     .venv/bin/python -m bench.pipeline_rebuild --profile out.prof   # cProfile of one run
+    .venv/bin/python -m bench.pipeline_rebuild --products 10000 --state-memory-rows 0   # state served from the file
     # iterating: generate once into a running server, then reuse the template
     .venv/bin/python -m bench.pipeline_rebuild --admin-url URL --template NAME --manifest m.json
 """
@@ -49,6 +50,7 @@ import psycopg
 from bench.generator import Manifest, generate
 from migrations import runner
 from pipelines.runtime.metrics import PipelineMetrics
+from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.postgres import EmbeddedPostgres, drop_database, ensure_database
 
@@ -148,10 +150,11 @@ def read_model_counts(database_url: str) -> tuple[int, int]:
 
 
 def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int, int],
-             profile: Path | None = None) -> dict[str, Any]:
+             profile: Path | None = None, state_memory_rows: int = DEFAULT_MEMORY_ROWS) -> dict[str, Any]:
     """Time one rebuild from a fresh state directory; check every document reached the read tables."""
     shutil.rmtree(state_dir, ignore_errors=True)
-    pipeline = EmbeddedPipeline(PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=slot))
+    pipeline = EmbeddedPipeline(PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=slot,
+                                                state_memory_rows=state_memory_rows))
     load_before = load_average()
     profiler = cProfile.Profile() if profile else None
     cpu_before = cpu_seconds()
@@ -216,11 +219,11 @@ class GcTimer:
 
 
 def _child_run(database_url: str, state_dir: Path, slot: str, expected: tuple[int, int],
-               profile: Path | None) -> dict[str, Any]:
+               profile: Path | None, state_memory_rows: int = DEFAULT_MEMORY_ROWS) -> dict[str, Any]:
     collector = GcTimer()
     gc.callbacks.append(collector)
     try:
-        result = run_once(database_url, state_dir, slot, expected, profile)
+        result = run_once(database_url, state_dir, slot, expected, profile, state_memory_rows)
     finally:
         gc.callbacks.remove(collector)
     result["gc_seconds"] = round(collector.seconds, 3)
@@ -230,9 +233,11 @@ def _child_run(database_url: str, state_dir: Path, slot: str, expected: tuple[in
 
 
 def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path | None = None,
-            seed: int = 42, prepared: tuple[str, Manifest] | None = None) -> dict[str, Any]:
+            seed: int = 42, prepared: tuple[str, Manifest] | None = None,
+            state_memory_rows: int = DEFAULT_MEMORY_ROWS) -> dict[str, Any]:
     """Generate ``products`` into a template (or use the ``prepared`` template database and what it
-    holds, which is then left in place), then ``runs`` rebuilds, each of a fresh clone in a fresh process."""
+    holds, which is then left in place), then ``runs`` rebuilds, each of a fresh clone in a fresh process
+    (``state_memory_rows``: the pipeline's ``PipelineOptions.state_memory_rows``)."""
     template, manifest = prepared or prepare_template(admin_url, products, seed)
     expected = (manifest.product_documents, manifest.content_documents)
     results = []
@@ -243,7 +248,7 @@ def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path 
             try:
                 with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                     results.append(pool.submit(_child_run, url, work / f"state-{i}", slot, expected,
-                                               profile if i == 0 else None).result())
+                                               profile if i == 0 else None, state_memory_rows).result())
             finally:
                 drop_slot(url, slot)
                 drop_database(admin_url, name)
@@ -275,6 +280,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42, help="the generator's seed")
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. the commit measured)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--state-memory-rows", type=int, default=DEFAULT_MEMORY_ROWS,
+                        help="rows of projection state kept whole in memory (0: serve state from the SQLite file, "
+                             "as past this many rows)")
     parser.add_argument("--template", help="with --admin-url: an already generated template database to clone "
                                            "(its manifest is read from --manifest), instead of generating one")
     parser.add_argument("--manifest", type=Path, help="the generator's manifest JSON of --template")
@@ -285,11 +293,13 @@ def main() -> None:
     try:
         with bench_server(work, args.port, args.admin_url) as admin_url:
             prepared = (args.template, manifest_from(args.manifest)) if args.template and args.manifest else None
-            measured = measure(admin_url, work, products, runs, args.profile, args.seed, prepared)
+            measured = measure(admin_url, work, products, runs, args.profile, args.seed, prepared,
+                               args.state_memory_rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "benchmark": "pipeline_rebuild", "label": args.label, "products": products,
+        "state_memory_rows": args.state_memory_rows,
         "target_events_per_second": 20_000,
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
         **measured,

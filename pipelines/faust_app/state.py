@@ -9,8 +9,9 @@ Group indexes are not a third table: a row carries its groups, so the index is
 rebuilt from ``rows`` when the store loads. Storing it would double the changelog
 traffic and could disagree with ``rows`` after a crash between the two writes.
 
-Like the SQLite store, the whole state is served from an :class:`InMemoryStateStore`
-and written behind: :meth:`FaustStateStore.commit` sets every key changed since the
+Like the SQLite store while it is small, the whole state is served from an
+:class:`InMemoryStateStore` (there is no spilling to disk here: Faust's memory tables hold
+it all anyway) and written behind: :meth:`FaustStateStore.commit` sets every key changed since the
 last commit on the tables (each set is one changelog record). The runtime flushes the
 producer before acknowledging the batch's source offsets, so state is in Kafka before
 the source position moves.
