@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -37,7 +38,10 @@ def _caught_up(database_url: str, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def _read_model(database_url: str, state_dir: Path) -> tuple[object, ...]:
+Documents = dict[tuple[str, str, str], dict[str, Any]]
+
+
+def _read_model(database_url: str, state_dir: Path) -> tuple[Documents, Documents]:
     products, content = table_documents(database_url), table_documents(database_url, "index_content")
     version = live_version(database_url, "product")
     assert tantivy_documents(state_dir / "index", "product", version) == products
@@ -64,7 +68,7 @@ def test_a_rebuild_served_from_the_state_file_builds_and_keeps_the_read_model_of
         assert not store.in_memory and len(store) > 3_000  # it did outgrow memory
     finally:
         store.close()
-    products, _ = streamed  # type: ignore[misc]
+    products, _ = streamed
     assert sum("(renamed)" in str(doc.get("category_names")) for doc in products.values()) > PRODUCTS
     assert streamed != built
 
