@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --size 100k --scenarios rebuild,search
     .venv/bin/python -m bench.run --quick --size 200                # the smoke run (seconds per scenario)
     .venv/bin/python -m bench.run --kafka                           # with Debezium and Faust beside the embedded path
+    .venv/bin/python -m bench.run --size 1m --scenarios scaling --parts DIR   # hours: resumable
 
 Writes ``<scenario>.json`` (parameters, machine with load averages and git commit,
 results, target, checks, ``met``) and ``<scenario>.png`` into ``--out``, then prints a
@@ -49,6 +50,9 @@ def main(
                                                        "wal_level=logical) instead of starting one")] = None,
     search_data: Annotated[Path | None, typer.Option(help="keep the search scenario's loaded data here "
                                                           "(search-<N>/ per size) and reuse it next time")] = None,
+    parts: Annotated[Path | None, typer.Option(help="keep each size's rebuild and search measurements here "
+                                                    "(rebuild-<N>.json, search-<N>.json) and reuse them next "
+                                                    "time: a long scaling run resumes where it stopped")] = None,
 ) -> None:
     chosen = [name.strip() for name in scenarios.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SCENARIOS]
@@ -61,7 +65,8 @@ def main(
     failed: list[str] = []
     try:
         with bench_server(work, port, admin_url) as server_url:
-            ctx = Context(products, quick, kafka, work, server_url, runs=runs, seed=seed, search_data=search_data)
+            ctx = Context(products, quick, kafka, work, server_url, runs=runs, seed=seed, search_data=search_data,
+                          parts=parts)
             try:
                 for name in chosen:
                     document = _run_one(name, ctx, out)

@@ -6,6 +6,12 @@ is done by the single-purpose benches (``bench.write_api_throughput``,
 ``bench.pipeline_freshness_faust``, ``bench/search_latency.py`` as a subprocess); the
 catalogues come from ``bench.generator``, one template database per size, generated
 once per run on the harness's PostgreSQL server and cloned for each measurement.
+
+With a parts folder (``bench.run --parts DIR``) the two measurements that take hours at
+1M products, the embedded rebuild and the search latency of one size, are kept there as
+``rebuild-<N>.json`` and ``search-<N>.json`` and reused by the next run instead of being
+measured again, so a scaling run stopped halfway resumes at the part it was measuring.
+A reused part is named, with where and when it was measured, in the results that use it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +31,7 @@ from typing import Any
 
 from bench import cdc_throughput, pipeline_freshness, pipeline_rebuild, write_api_throughput
 from bench.generator import Manifest, generate
-from bench.report import Chart, Check, Outcome
+from bench.report import Chart, Check, Outcome, machine
 from connectors.embedded import throughput
 from connectors.kafka_runtime import KafkaRuntime, install_jars
 from migrations import runner
@@ -51,6 +58,8 @@ class Context:
     # Where search_latency.py keeps its loaded data per size (search-<N>/), reused by the next
     # run; None: inside ``work``, gone after the run (loading 100k products takes minutes).
     search_data: Path | None = None
+    # Measured parts kept across runs (rebuild-<N>.json, search-<N>.json); None: none kept.
+    parts: Path | None = None
     runtime: KafkaRuntime | None = None
 
     def kafka_runtime(self) -> KafkaRuntime:
@@ -168,15 +177,46 @@ def rebuild(ctx: Context) -> Outcome:
 
 
 def rebuild_embedded(ctx: Context, products: int, runs: int) -> dict[str, Any]:
-    """The embedded rebuild of ``products``; measured once per size and run of the harness."""
+    """The embedded rebuild of ``products``; measured once per size and run of the harness (or
+    read from the parts folder, where a new measurement is also kept)."""
     if products not in ctx.rebuilds:
+        kept = _part(ctx, "rebuild", products)
+        if kept is not None:
+            ctx.rebuilds[products] = kept
+            return kept
         work = ctx.work / f"rebuild-{products}"
         try:
-            ctx.rebuilds[products] = pipeline_rebuild.measure(ctx.admin_url, work, products, runs, seed=ctx.seed,
-                                                              prepared=ctx.template(products))
+            measured = pipeline_rebuild.measure(ctx.admin_url, work, products, runs, seed=ctx.seed,
+                                                prepared=ctx.template(products))
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        ctx.rebuilds[products] = _keep_part(ctx, "rebuild", products, measured)
     return ctx.rebuilds[products]
+
+
+def _part(ctx: Context, kind: str, products: int) -> dict[str, Any] | None:
+    """A part measured by an earlier run, from the parts folder; its file is recorded in it as
+    ``part``. A part of another size or seed is an error, not a silent mix."""
+    path = ctx.parts / f"{kind}-{products}.json" if ctx.parts else None
+    if path is None or not path.exists():
+        return None
+    part = dict(json.loads(path.read_text()))
+    sized = part.get("products", part.get("generated", {}).get("products"))
+    seed = part.get("generated", {}).get("seed", ctx.seed) if kind == "rebuild" else ctx.seed
+    if sized != products or seed != ctx.seed:
+        raise ValueError(f"{path} holds {sized} products (seed {seed}), not {products} (seed {ctx.seed})")
+    log.warning("reusing %s, measured %s", path, part.get("measured", {}).get("at", "by an earlier run"))
+    part["part"] = str(path)
+    return part
+
+
+def _keep_part(ctx: Context, kind: str, products: int, measured: dict[str, Any]) -> dict[str, Any]:
+    """``measured`` with where and when it was measured, written to the parts folder if there is one."""
+    kept = {**measured, "measured": {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **machine()}}
+    if ctx.parts is not None:
+        ctx.parts.mkdir(parents=True, exist_ok=True)
+        (ctx.parts / f"{kind}-{products}.json").write_text(json.dumps(kept, indent=2) + "\n")
+    return kept
 
 
 def freshness(ctx: Context) -> Outcome:
@@ -266,6 +306,10 @@ def search_latency(ctx: Context, products: int, duration: float) -> dict[str, An
     Measured once per size and run of the harness (the first duration asked for wins)."""
     if products in ctx.searches:
         return ctx.searches[products]
+    kept = _part(ctx, "search", products)
+    if kept is not None:
+        ctx.searches[products] = kept
+        return kept
     out = ctx.work / f"search-{products}.json"
     command = [sys.executable, str(REPO / "bench" / "search_latency.py"), "--products", str(products),
                "--duration", str(duration), "--out", str(out),
@@ -275,7 +319,7 @@ def search_latency(ctx: Context, products: int, duration: float) -> dict[str, An
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"search_latency.py failed ({done.returncode}): {done.stderr[-3000:]}")
-    ctx.searches[products] = dict(json.loads(out.read_text()))
+    ctx.searches[products] = _keep_part(ctx, "search", products, dict(json.loads(out.read_text())))
     return ctx.searches[products]
 
 
@@ -288,12 +332,16 @@ def scaling(ctx: Context) -> Outcome:
     points: dict[int, dict[str, Any]] = {}
     for products in sizes:
         built = rebuild_embedded(ctx, products, ctx.runs)
-        found = _measured(search_latency(ctx, products, duration))
+        searched = search_latency(ctx, products, duration)
+        found = _measured(searched)
         points[products] = {"rebuild_seconds": built["median_seconds"],
                             "rebuild_events_per_second": built["median_events_per_second"],
                             "rebuild_peak_rss_mb": built["peak_rss_mb"],
                             "search": {n: {k: r.get(k) for k in ("p50_ms", "p95_ms", "p99_ms", "achieved_rps")}
                                        for n, r in found.items()}}
+        reused = {part["part"]: part.get("measured", {}).get("at") for part in (built, searched) if "part" in part}
+        if reused:  # measured by an earlier run (bench.run --parts): which, and when
+            points[products]["reused_parts"] = reused
     outcome.results = {"points": points}
     small, large = points[sizes[0]], points[sizes[-1]]
     outcome.checks.append(Check(f"rebuild events/s at {sizes[-1]} over {sizes[0]}", round(

@@ -22,10 +22,17 @@ def _ordered(result: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, admin_url: str, repo_root: Path) -> dict[str, dict[str, Any]]:
+def parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("parts")
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory, admin_url: str, repo_root: Path,
+            parts: Path) -> dict[str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("harness")
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--size", "120", "--out", str(out), "--admin-url", admin_url],
+        [sys.executable, "-m", "bench.run", "--quick", "--size", "120", "--out", str(out), "--admin-url", admin_url,
+         "--parts", str(parts)],
         cwd=repo_root, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -79,6 +86,42 @@ def test_search_and_scaling_compare_backends_on_the_same_queries(harness: dict[s
     assert len(points) == 2
     for point in points.values():
         assert point["rebuild_seconds"] > 0 and _ordered(point["search"]["tantivy"])
+
+
+def test_a_scaling_run_resumes_from_the_parts_an_earlier_run_measured(
+        harness: dict[str, dict[str, Any]], parts: Path, tmp_path: Path, admin_url: str, repo_root: Path) -> None:
+    first = harness["scaling"]["results"]["points"]
+    assert sorted(p.name for p in parts.iterdir()) == ["rebuild-120.json", "rebuild-60.json", "search-120.json",
+                                                       "search-60.json"]
+    # An interrupted run: the 120-product rebuild was never measured. The resumed run measures
+    # only that one again and takes the other three parts as they were.
+    (parts / "rebuild-120.json").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--size", "120", "--scenarios", "scaling", "--out",
+         str(tmp_path), "--admin-url", admin_url, "--parts", str(parts)],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    points = json.loads((tmp_path / "scaling.json").read_text())["results"]["points"]
+    assert points["60"]["search"] == first["60"]["search"] and points["120"]["search"] == first["120"]["search"]
+    assert points["60"]["rebuild_seconds"] == first["60"]["rebuild_seconds"]
+    assert set(points["60"]["reused_parts"]) == {str(parts / "rebuild-60.json"), str(parts / "search-60.json")}
+    assert set(points["120"]["reused_parts"]) == {str(parts / "search-120.json")}
+    remeasured = json.loads((parts / "rebuild-120.json").read_text())
+    assert remeasured["generated"]["products"] == 120 and remeasured["measured"]["git_commit"]
+    assert points["120"]["rebuild_seconds"] == remeasured["median_seconds"] > 0
+
+
+def test_a_part_of_another_size_is_refused_not_mixed_in(tmp_path: Path, admin_url: str, repo_root: Path) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "search-60.json").write_text(json.dumps({"products": 61, "backends": {}}))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--size", "60", "--scenarios", "search", "--out",
+         str(tmp_path / "out"), "--admin-url", admin_url, "--parts", str(tmp_path / "parts")],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 1 and "holds 61 products" in done.stdout
+    assert not (tmp_path / "out" / "search.json").exists()
 
 
 @pytest.mark.kafka
