@@ -69,8 +69,9 @@ class InMemoryStateStore:
         """Every key held, tombstones included."""
         return iter(self._rows)
 
-    def mark_names(self) -> Iterator[str]:
-        return iter(self._marks)
+    def marks(self) -> dict[str, int]:
+        """A copy of every mark."""
+        return dict(self._marks)
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -10,12 +10,15 @@ Reads are served two ways:
 * **in memory** while the state has at most ``memory_rows`` rows: a whole copy lives in
   an :class:`InMemoryStateStore` (dict reads, the fast path of a rebuild; about 1.7 KB of
   memory per row), and commits write the rows only;
-* **from the file** past that: the copy is dropped ("spilled"), the memberships table is
-  built once from the rows and kept up to date from then on, and reads go through the
-  changes not yet committed, then a bounded cache of recent reads, then SQLite. Memory
-  stays bounded however large the state grows: a rebuild of 1M products holds about
-  25M rows, some 40 GB as Python objects. A store opened empty (a rebuild) remembers the
-  keys it wrote in a Bloom filter, so the misses of a snapshot (every row is new) never
+* **from the file** past that: the copy of the rows is dropped ("spilled"), the memberships
+  table is built once from the rows and kept up to date from then on, and row reads go
+  through the changes not yet committed, then a bounded cache of recent reads, then
+  SQLite. Marks stay in memory (a dict): there is about one per root, some 1.3M at 1M
+  products (about 200 MB), and a snapshot raises the mark of a root once per row of it, so
+  reading them from the file took 40% of a spilled snapshot's applying thread. Memory
+  stays bounded by the roots however large the state grows: a rebuild of 1M products
+  holds about 25M rows, some 40 GB as Python objects. A store opened empty (a rebuild)
+  remembers the keys it wrote in a Bloom filter, so the misses of a snapshot (every row is new) never
   read the file; and a layer may hold at most ``max_unsaved`` rows while a commit writes
   the one before, so applying cannot outrun saving.
 
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_ROWS = 3_000_000
 """Rows kept whole in memory before the store spills (~5 GB; the 100k-product bench has 2.4M)."""
 DEFAULT_CACHE_ENTRIES = 100_000
-"""Rows (and, apart, marks) a spilled store keeps from recent reads and writes."""
+"""Rows a spilled store keeps from recent reads and writes."""
 DEFAULT_MAX_UNSAVED = 100_000
 """Rows a spilled store's layer may hold while a commit writes the one before."""
 
@@ -59,7 +62,6 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
 )
 _MISSING = object()
-_MARK = "\x00"  # prefix of mark names in the Bloom filter (row keys never start with it)
 
 
 def _encode(value: StoredRow) -> bytes:
@@ -145,7 +147,7 @@ class SqliteStateStore:
         path: the SQLite file (created with its tables if missing).
         memory_rows: keep the whole state in memory up to this many rows; past it, serve
             reads from the file (0: always from the file).
-        cache_entries: rows and marks a store serving from the file keeps from recent use.
+        cache_entries: rows a store serving from the file keeps from recent use.
         max_unsaved: rows a store serving from the file may hold uncommitted while a commit
             runs on another thread; a put past it waits for that commit.
     """
@@ -160,7 +162,7 @@ class SqliteStateStore:
         self._dirty = _Layer()
         self._writing = _Layer()
         self._rows_cache = _Cache(cache_entries)
-        self._marks_cache = _Cache(cache_entries)
+        self._marks: dict[str, int] = {}  # every mark, committed or not, once serving from the file
         self._memory: InMemoryStateStore | None = None
         self._written: _Written | None = None
         try:
@@ -189,6 +191,7 @@ class SqliteStateStore:
                 self._memory = self._load()
             else:
                 self._keep_members()
+                self._marks = dict(self._reader.execute("SELECT name, value FROM marks"))
         except (sqlite3.Error, orjson.JSONDecodeError, KeyError, ValueError) as exc:
             raise StateStoreError(f"cannot open state store {self.path}: {exc}") from exc
         log.info("state store opened", extra={"path": str(self.path), "in_memory": self._memory is not None})
@@ -284,18 +287,7 @@ class SqliteStateStore:
     def mark(self, name: str) -> int | None:
         if self._memory is not None:
             return self._memory.mark(name)
-        cached = self._marks_cache.get(name, _MISSING)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
-        dirty, writing = self._layers()
-        value = dirty.marks.get(name)
-        if value is None:
-            value = writing.marks.get(name)
-        if value is None and self._may_be_in_file(_MARK + name):
-            found = self._read("SELECT value FROM marks WHERE name = ?", (name,))
-            value = int(found[0][0]) if found else None
-        self._marks_cache.keep(name, value)
-        return value
+        return self._marks.get(name)
 
     def _may_be_in_file(self, key: str) -> bool:
         return self._written is None or key in self._written
@@ -341,9 +333,7 @@ class SqliteStateStore:
             if self._memory is not None:
                 self._memory.set_mark(name, value)
                 return
-            self._marks_cache.keep(name, value)
-            if self._written is not None:
-                self._written.add(_MARK + name)
+            self._marks[name] = value
 
     def _wait_for_room(self) -> None:
         """Called with the lock held: while a commit writes a layer, let the next one grow only
@@ -376,9 +366,8 @@ class SqliteStateStore:
             written = _Written()
             for key in memory.keys():
                 written.add(key)
-            for name in memory.mark_names():
-                written.add(_MARK + name)
             self._written = written
+        self._marks = memory.marks()
         self._memory = None
 
     def commit(self) -> None:
