@@ -1,5 +1,5 @@
 """A content team writes through the write API; a storefront sees it through the search
-API within a second, using the write's consistency token (read-your-writes). Every story
+API within a second (two through Debezium and Faust), using the write's consistency token (read-your-writes). Every story
 runs on both runtimes (``storefront``): embedded, and Debezium with Faust."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from rustok import demo
 from tests.e2e.conftest import Running
@@ -53,13 +54,18 @@ def create_scarf(running: Running) -> tuple[str, str]:
     return product_id, wrote(running.write.post(f"/v1/products/{product_id}/publish"))
 
 
+# How long a storefront may wait for a write: a second embedded; through Debezium and Faust, the
+# issue's 2 s (one sample on a loaded CI machine has taken 1.2 s there; the percentiles are in bench/).
+VISIBLE_WITHIN = {"embedded": 1.0, "kafka": 2.0}
+
+
 def test_a_published_product_is_found_in_both_locales_by_text_price_and_category_within_a_second(
-    storefront: Running,
+    storefront: Running, request: pytest.FixtureRequest,
 ) -> None:
     _, token = create_scarf(storefront)
     started = time.monotonic()
     english = search(storefront, token, q="wool scarf", locale="en")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < VISIBLE_WITHIN[request.node.callspec.params["storefront"]]
     assert handles(english)[:1] == ["wool-scarf"]
     german = search(storefront, token, q="merinowolle", locale="de")
     assert handles(german) == ["wool-scarf"]
