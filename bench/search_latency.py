@@ -307,7 +307,7 @@ def service_time(database_url: str, index_root: Path, count: int, seed: int = 3,
     from search_api.db import Database
     from search_api.query import parse_product_search
 
-    database = Database(database_url, 2)
+    database = Database(database_url, 2, statement_timeout_ms=0)  # the whole query time, however long
     row = database.fetch_one("SELECT id FROM tenants WHERE slug = 'bench'")
     assert row is not None
     rng, warm = random.Random(seed), random.Random(seed + 1)

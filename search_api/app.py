@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: SearchSettings, backend: SearchBackend | None = None) -> FastAPI:
-    database = Database(settings.database_url.get_secret_value(), settings.db_pool_size)
+    database = Database(settings.database_url.get_secret_value(), settings.db_pool_size,
+                        settings.db_statement_timeout_ms)
     documents = DocumentStore(database)
     chosen = backend or _backend(settings, database, documents)
 

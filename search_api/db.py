@@ -3,6 +3,10 @@
 SQLAlchemy's ``QueuePool`` pools raw psycopg connections (psycopg_pool is not pinned);
 the search API runs plain SQL on the read tables and needs no ORM. Connections are in
 autocommit: every statement is a read that sees the newest committed sink writes.
+
+Every statement has a time limit (``statement_timeout``): a storefront query that would run
+for seconds is cancelled by PostgreSQL and answered 503 (retry, or narrow the query), so a
+burst of slow queries cannot leave the database working off requests nobody waits for.
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ def to_libpq_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, size: int = 8) -> None:
+    """Parameters: ``size`` connections (and as many more under load); ``statement_timeout_ms``
+    per statement (0: none)."""
+
+    def __init__(self, url: str, size: int = 8, statement_timeout_ms: int = 5000) -> None:
         self._url = to_libpq_url(url)
+        self._options = f"-c statement_timeout={statement_timeout_ms}"
+        self.statement_timeout_ms = statement_timeout_ms
         creator: Any = self._connect
         self._pool = QueuePool(creator, pool_size=size, max_overflow=size, timeout=5, pre_ping=False)
 
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self._url, autocommit=True, row_factory=tuple_row)
+        return psycopg.connect(self._url, autocommit=True, row_factory=tuple_row, options=self._options)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -49,6 +58,10 @@ class Database:
             raise BackendUnavailable("the read database is not reachable") from error
         try:
             yield cast(psycopg.Connection[Any], fairy.dbapi_connection)
+        except psycopg.errors.QueryCanceled as error:  # the connection stays usable
+            log.warning("read query cancelled", extra={"statement_timeout_ms": self.statement_timeout_ms})
+            raise BackendUnavailable(f"the query ran longer than {self.statement_timeout_ms} ms and was cancelled;"
+                                     " retry, or narrow it") from error
         except psycopg.OperationalError as error:
             fairy.invalidate()
             raise BackendUnavailable("the read database failed") from error

@@ -44,5 +44,7 @@ class SearchSettings(BaseSettings):
     tantivy_facet_cache_size: int = Field(default=4096, ge=0, description="Facet answers (and apart, filtered"
                                           " facets' counts) kept per process; 0: none")
     db_pool_size: int = Field(default=8, ge=1)
+    db_statement_timeout_ms: int = Field(default=5000, ge=0, description="A read query running longer is cancelled"
+                                         " and answered 503; 0: no limit")
     meilisearch_url: str | None = None
     meilisearch_key: SecretStr | None = None
