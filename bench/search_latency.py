@@ -535,7 +535,7 @@ def plain_sql_app() -> Any:
         sql, args = plain_sql(row[0], dict(request.query_params))
         try:
             total, hits, categories, tags = database.fetch_all(sql, args)[0]
-        except BackendUnavailable as error:  # the pool is exhausted: overloaded, as the search API answers
+        except BackendUnavailable as error:  # pool exhausted or statement timeout: 503, as the search API answers
             raise HTTPException(503) from error
         return Response(orjson.dumps({"total": total, "hits": hits,
                                       "facets": {"category": categories, "tag": tags}}),
