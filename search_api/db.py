@@ -38,13 +38,13 @@ class Database:
 
     def __init__(self, url: str, size: int = 8, statement_timeout_ms: int = 5000) -> None:
         self._url = to_libpq_url(url)
-        self._options = f"-c statement_timeout={statement_timeout_ms}"
         self.statement_timeout_ms = statement_timeout_ms
         creator: Any = self._connect
         self._pool = QueuePool(creator, pool_size=size, max_overflow=size, timeout=5, pre_ping=False)
 
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self._url, autocommit=True, row_factory=tuple_row, options=self._options)
+        return psycopg.connect(self._url, autocommit=True, row_factory=tuple_row,
+                               options=f"-c statement_timeout={self.statement_timeout_ms}")
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:

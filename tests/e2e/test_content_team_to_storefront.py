@@ -1,6 +1,7 @@
 """A content team writes through the write API; a storefront sees it through the search
-API within a second (two through Debezium and Faust), using the write's consistency token (read-your-writes). Every story
-runs on both runtimes (``storefront``): embedded, and Debezium with Faust."""
+API within a second (two through Debezium and Faust), using the write's consistency token
+(read-your-writes). Every story runs on both runtimes (``storefront``): embedded, and
+Debezium with Faust."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from tests.integration.runtime.readmodel import tantivy_documents
+from tests.integration.runtime.readmodel import wal_position as wal_position  # re-exported for the replay tests
 from tests.waiting import wait_for  # noqa: F401  (re-exported for the replay tests)
 
 TABLES = {"product": ("index_products", "product_id", "handle"), "content": ("index_content", "node_id", "slug")}
@@ -34,9 +35,3 @@ def snapshot(database_url: str, index_dir: Path, doc_type: str, version: int) ->
     """Everything a storefront could read from one version: JSONB checksum and Tantivy documents."""
     return checksum(database_url, doc_type, version), tantivy_documents(index_dir, doc_type, version)
 
-
-def wal_position(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-    assert row is not None
-    return int(str(row[0]))

@@ -16,9 +16,9 @@ from rustok.cli import app
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
 from rustok.replay import EmbeddedReplay, ReplayOptions, ReplayReport
 from rustok.settings import get_settings
-from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents
+from tests.integration.runtime.readmodel import caught_up, live_version, table_documents
 
-from .readmodel import snapshot, version_rows, wal_position
+from .readmodel import snapshot, version_rows
 from tests.waiting import wait_for
 
 LINEN = str(demo.demo_id("product", "linen-shirt"))
@@ -30,18 +30,13 @@ def _rename_linen(database_url: str, title: str) -> None:
                      (title, LINEN))
 
 
-def _caught_up(database_url: str) -> None:
-    target = wal_position(database_url)
-    wait_for(lambda: applied_lsn(database_url) >= target)
-
-
 def test_a_replay_builds_a_version_equal_to_the_live_one_and_the_live_pipeline_follows_the_switch(
     live_options: PipelineOptions, replay_options: ReplayOptions
 ) -> None:
     url, index_dir = live_options.database_url, live_options.index_dir
     with EmbeddedPipeline(live_options) as live:
         _rename_linen(url, "Linen Shirt Before Replay")
-        _caught_up(url)
+        caught_up(url)
         old = {dt: live_version(url, dt) for dt in ("product", "content")}
         before = {dt: snapshot(url, index_dir, dt, v) for dt, v in old.items()}
         assert before["product"][0][0] > 0 and before["content"][0][0] > 0
@@ -106,7 +101,7 @@ def test_a_live_pipeline_that_stops_before_following_the_switch_is_reported_by_t
         replay.start()
         wait_for(lambda: live_version(url, "product") == old + 1, timeout=60)
         _rename_linen(url, "Written To The Old Version Only")
-        _caught_up(url)
+        caught_up(url)
     finally:
         live.stop()
     replay.join(timeout=60)

@@ -11,6 +11,7 @@ import tantivy
 
 from contracts.search_index import LAYOUTS
 from pipelines.sinks.tantivy_schema import open_index
+from tests.waiting import DEFAULT_TIMEOUT, wait_for
 
 IGNORED = {"version"}
 
@@ -37,6 +38,20 @@ def live_version(database_url: str, doc_type: str) -> int:
         row = conn.execute("SELECT live_version FROM read_model_aliases WHERE doc_type = %s", (doc_type,)).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def wal_position(database_url: str) -> int:
+    """Where the database's WAL is now: a pipeline at or past it has applied every commit so far."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def caught_up(database_url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait until the embedded pipeline has applied every commit made so far."""
+    target = wal_position(database_url)
+    wait_for(lambda: applied_lsn(database_url) >= target, timeout)
 
 
 def applied_lsn(database_url: str, pipeline: str = "embedded") -> int:

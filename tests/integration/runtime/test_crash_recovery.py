@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from rustok import demo
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents, tantivy_documents
+from tests.integration.runtime.readmodel import (applied_lsn, live_version, table_documents, tantivy_documents,
+                                                 wal_position)
 from tests.integration.runtime.workload import Workload
 
 
@@ -32,13 +33,6 @@ def start_pipeline(database_url: str, state_dir: Path, log: Path, memory_rows: i
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "rustok.cli", "pipeline", "run"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
-
-
-def wal_position(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-    assert row is not None
-    return int(str(row[0]))
 
 
 @pytest.mark.parametrize("memory_rows", [None, 0], ids=["state_in_memory", "state_from_file"])

@@ -5,7 +5,6 @@ every product below it, an unpublished product."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from bench.generator import generate
 from pipelines.state.sqlite import SqliteStateStore
 from rustok.pipeline import EmbeddedPipeline, PipelineOptions
-from tests.integration.runtime.readmodel import applied_lsn, live_version, table_documents, tantivy_documents
+from tests.integration.runtime.readmodel import caught_up, live_version, table_documents, tantivy_documents
 
 PRODUCTS = 150  # about 3,700 rows of state
 
@@ -26,16 +25,6 @@ def cleanup(database_url: str) -> Iterator[None]:
     yield
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active")
-
-
-def _caught_up(database_url: str, timeout: float = 60.0) -> None:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-    assert row is not None
-    target, deadline = int(str(row[0])), time.monotonic() + timeout
-    while applied_lsn(database_url) < target:
-        assert time.monotonic() < deadline, "the pipeline did not catch up"
-        time.sleep(0.05)
 
 
 Documents = dict[tuple[str, str, str], dict[str, Any]]
@@ -55,13 +44,13 @@ def test_a_rebuild_served_from_the_state_file_builds_and_keeps_the_read_model_of
     spilled = PipelineOptions(database_url=database_url, state_dir=tmp_path / "spilled", slot_name="spilled",
                               state_memory_rows=1_500)
     with EmbeddedPipeline(spilled):
-        _caught_up(database_url)
+        caught_up(database_url)
         built = _read_model(database_url, spilled.state_dir)
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("UPDATE commerce_category_translations SET name = name || ' (renamed)'")
             conn.execute("UPDATE commerce_products SET status = 'archived' WHERE id = "
                          "(SELECT id FROM commerce_products WHERE status = 'published' ORDER BY id LIMIT 1)")
-        _caught_up(database_url)
+        caught_up(database_url)
         streamed = _read_model(database_url, spilled.state_dir)
     store = SqliteStateStore(spilled.state_file, memory_rows=1_500)
     try:
@@ -74,6 +63,6 @@ def test_a_rebuild_served_from_the_state_file_builds_and_keeps_the_read_model_of
 
     in_memory = PipelineOptions(database_url=database_url, state_dir=tmp_path / "memory", slot_name="memory")
     with EmbeddedPipeline(in_memory):
-        _caught_up(database_url)
+        caught_up(database_url)
         assert live_version(database_url, "product") == 2
         assert _read_model(database_url, in_memory.state_dir) == streamed
