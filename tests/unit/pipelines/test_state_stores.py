@@ -211,3 +211,45 @@ def test_a_state_file_of_the_first_schema_opens_with_its_groups(tmp_path: Path) 
             assert store.mark("m") == 5
         finally:
             store.close()
+
+
+def test_a_state_file_keyed_by_key_alone_is_clustered_by_home_when_opened(tmp_path: Path) -> None:
+    """Files of the layout before rows were clustered by their first group (sessions up to
+    the 1M run) open with their rows, groups and marks, in memory or served from the file."""
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE rows (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+        old.execute("CREATE TABLE marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+        old.execute("CREATE TABLE members (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key)) WITHOUT ROWID")
+        old.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+        for n, groups in ((1, ["a", "both"]), (2, ["b", "both"]), (3, [])):
+            old.execute("INSERT INTO rows VALUES (?, ?)",
+                        (f"items:{n}", orjson.dumps({"v": [1, n], "r": row(n), "g": groups})))
+            old.executemany("INSERT INTO members VALUES (?, ?)", [(g, f"items:{n}") for g in groups])
+        old.execute("INSERT INTO rows VALUES (?, ?)", ("items:4", orjson.dumps({"v": [1, 4], "r": None, "g": []})))
+        old.execute("INSERT INTO meta VALUES ('members', 1)")
+        old.execute("INSERT INTO marks VALUES ('m', 5)")
+    for memory_rows in (0, 100, 0):
+        store = SqliteStateStore(path, memory_rows=memory_rows)
+        try:
+            assert store.in_memory == (memory_rows > 0)
+            assert sorted(store.members("both")) == [("items:1", StoredRow((1, 1), row(1), ("a", "both"))),
+                                                     ("items:2", StoredRow((1, 2), row(2), ("b", "both")))]
+            assert [k for k, _ in store.members("a")] == ["items:1"]
+            assert store.get("items:3") == StoredRow((1, 3), row(3), ())
+            assert store.get("items:4") == StoredRow((1, 4), None, ())
+            assert sorted(k for k, _ in store.scan("items")) == ["items:1", "items:2", "items:3"]
+            assert len(store) == 4
+            assert store.mark("m") == 5
+            store.put("items:1", StoredRow((1, 9), row(9), ("b", "both")))  # then moved home by this layout
+            store.commit()
+        finally:
+            store.close()
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("SELECT home FROM keys WHERE key = 'items:1'").fetchone() == ("b",)
+            assert raw.execute("SELECT count(*) FROM rows WHERE key = 'items:1'").fetchone() == (1,)
+        with sqlite3.connect(path) as raw:  # back to the first state for the next pass
+            raw.execute("UPDATE rows SET home = 'a', value = ? WHERE key = 'items:1'",
+                        (orjson.dumps({"v": [1, 1], "r": row(1), "g": ["a", "both"]}),))
+            raw.execute("UPDATE keys SET home = 'a' WHERE key = 'items:1'")
+            raw.execute("UPDATE meta SET value = 0 WHERE name = 'members'")
