@@ -1,13 +1,13 @@
 """A durable state store in one SQLite file (stdlib ``sqlite3``, WAL mode), in bounded memory.
 
-The file holds rows, marks and, while the store serves reads from the file, group
-memberships. Rows are clustered by their *home*, the first group they belong to (a root-table
-row's root, a category's tenant tree, ...; ``''`` for tombstones and rows without groups):
-``rows`` is keyed by (home, key) and carries the stored value, and ``keys`` maps each key to
-its home. So "every row of this root", what building a document asks, is one range of the
-file, and building roots in order walks the file in order; at 1M products, with keys spread
-at random (``table:uuid``), each root's ~25 rows had been ~25 random reads of a 20 GB file.
-``members`` lists the other groups a row belongs to (a product in its tenant's roots, a
+The file holds rows and marks. Rows are clustered by their *home*, the first group they
+belong to (a root-table row's root, a tenant's category tree, ...; ``''`` for tombstones and
+rows without groups): ``rows`` is keyed by (home, key) and carries the stored value. So
+"every row of this root", what building a document asks, is one range of the file, and
+building roots in root order walks the file in order; at 1M products, with rows keyed by
+``table:uuid`` alone, each root's ~25 rows were ~25 random reads of a 20 GB file. While the
+store serves reads from the file it also keeps two indexes: ``keys`` (key → home) and
+``members`` (the groups of a row past its home: a product among its tenant's roots, a
 category link under its category). Changes are written behind:
 :meth:`SqliteStateStore.commit` writes every row and mark changed since the last commit
 in one transaction, so reopening the file after a crash gives the state of the last commit.
@@ -17,8 +17,8 @@ Reads are served two ways:
 * **in memory** while the state has at most ``memory_rows`` rows: a whole copy lives in
   an :class:`InMemoryStateStore` (dict reads, the fast path of a rebuild; about 1.7 KB of
   memory per row), and commits write the rows only;
-* **from the file** past that: the copy of the rows is dropped ("spilled"), the memberships
-  table is built once from the rows and kept up to date from then on, and row reads go
+* **from the file** past that: the copy of the rows is dropped ("spilled"), the indexes
+  are built once from the rows and kept up to date from then on, and row reads go
   through the changes not yet committed, then a bounded cache of recent reads, then
   SQLite. Marks stay in memory (a dict): there is about one per root, some 1.3M at 1M
   products (about 200 MB), and a snapshot raises the mark of a root once per row of it, so
@@ -63,12 +63,14 @@ DEFAULT_MAX_UNSAVED = 100_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows (home TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY (home, key)) WITHOUT ROWID",
+    # keys and members are the indexes of a store serving reads from the file. 'indexed' in meta:
+    # 1 while they match the rows; a store in memory writes rows only, and indexes them once
+    # it spills (or opens a file past its memory).
     "CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, home TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS members (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key))"
     " WITHOUT ROWID",
-    # Groups past a row's home. 'members' in meta: 1 while this table matches the rows (kept by
-    # a store serving from the file; one in memory writes rows only).
+    # The groups of a row past its home.
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
 )
 _MISSING = object()
@@ -197,26 +199,23 @@ class SqliteStateStore:
             # last commits on power loss, and the runner acknowledges the source position
             # right after a commit; a lost acknowledged commit would never be replayed.
             self._db.execute("PRAGMA synchronous=FULL")
-            # A spilled snapshot's commits are random inserts into two B-trees: a larger page
-            # cache keeps more of their inner pages (about 1.16x their throughput at 1M products).
-            self._db.execute("PRAGMA cache_size=-262144")
             self._upgrade_layout()
             for statement in _SCHEMA:
                 self._db.execute(statement)
-            found = self._db.execute("SELECT value FROM meta WHERE name = 'members'").fetchone()
-            self._members_kept = bool(found and found[0])
+            found = self._db.execute("SELECT value FROM meta WHERE name = 'indexed'").fetchone()
+            self._indexed = bool(found and found[0])
             # Reads of a spilled store use their own connection: they see committed state only
             # (the layers cover the rest) and never wait on a commit writing on another thread.
             self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._reader.execute("PRAGMA query_only=ON")
             self._reader.execute("PRAGMA cache_size=-65536")  # 64 MB of pages; the OS caches the rest
-            (rows,) = self._reader.execute("SELECT count(*) FROM (SELECT 1 FROM keys LIMIT ?)",
+            (rows,) = self._reader.execute("SELECT count(*) FROM (SELECT 1 FROM rows LIMIT ?)",
                                            (memory_rows + 1,)).fetchone()
             self._opened_empty = rows == 0
             if rows <= memory_rows:
                 self._memory = self._load()
             else:
-                self._keep_members()
+                self._keep_indexes()
                 self._marks = dict(self._reader.execute("SELECT name, value FROM marks"))
         except (sqlite3.Error, orjson.JSONDecodeError, KeyError, ValueError) as exc:
             raise StateStoreError(f"cannot open state store {self.path}: {exc}") from exc
@@ -243,7 +242,8 @@ class SqliteStateStore:
                        " JOIN rows_by_key o ON o.key = k.key ORDER BY k.home, k.key")
             db.execute("DROP TABLE rows_by_key")
             db.execute("DELETE FROM members")  # they listed every group; now only those past the home
-            db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('members', 0)")
+            db.execute("DELETE FROM meta WHERE name = 'members'")
+            db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed', 0)")
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -258,31 +258,36 @@ class SqliteStateStore:
             memory.set_mark(name, value)
         return memory
 
-    def _keep_members(self, memberships: Iterable[tuple[str, str]] | None = None) -> None:
-        """Make the members table match the committed rows, if it does not yet, and keep it so.
+    def _keep_indexes(self, memberships: Iterable[tuple[str, str]] | None = None) -> None:
+        """Make the keys and members tables match the committed rows, if they do not yet, and
+        keep them so (and give the writer a larger page cache: its commits are now random
+        inserts into three B-trees; 256 MB made them about 1.16x faster at 1M products).
 
         A store in memory writes rows only; one about to serve reads from the file indexes
         them once here: ``memberships`` (group past the home, key) when the caller knows
         them, else read from the rows. No commit may be running.
         """
-        if self._members_kept:
+        self._db.execute("PRAGMA cache_size=-262144")
+        if self._indexed:
             return
-        log.info("state store: indexing group memberships", extra={"path": str(self.path)})
+        log.info("state store: indexing keys and group memberships", extra={"path": str(self.path)})
         if memberships is None:
             memberships = ((group, key) for key, blob in self._reader.execute(
                 "SELECT key, value FROM rows WHERE home != ''") for group in _decode(blob).groups[1:])
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("DELETE FROM keys")
+            db.execute("INSERT INTO keys (key, home) SELECT key, home FROM rows ORDER BY key")
             db.execute("DELETE FROM members")
             db.executemany("INSERT INTO members (grp, key) VALUES (?, ?)", memberships)
-            db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('members', 1)")
+            db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed', 1)")
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        self._members_kept = True
+        self._indexed = True
 
     @property
     def in_memory(self) -> bool:
@@ -412,7 +417,7 @@ class SqliteStateStore:
                        for group in memory.get(key).groups[1:]]  # type: ignore[union-attr]  # a key it holds
         memberships += [(group, key) for key, groups in dirty.before.items() if groups for group in groups[1:]]
         memberships.sort()
-        self._keep_members(memberships)
+        self._keep_indexes(memberships)
         del memberships
         if self._opened_empty:  # every key the file or the layers hold was put since the open
             written = _Written()
@@ -431,12 +436,12 @@ class SqliteStateStore:
         with self._lock:
             layer, self._dirty = self._dirty, _Layer()
             self._writing = layer
-            members = self._memory is None
+            indexes = self._memory is None
         try:
             if layer:
-                self._write(layer, members)
-                if not members:
-                    self._members_kept = False
+                self._write(layer, indexes)
+                if not indexes:
+                    self._indexed = False
         except BaseException as exc:
             with self._lock:
                 # Back under what was put meanwhile (newer), to be written by the next commit.
@@ -458,23 +463,26 @@ class SqliteStateStore:
             self._writing = _Layer()
             self._lock.notify_all()
 
-    def _write(self, layer: _Layer, members: bool) -> None:
-        """Write ``layer``; with ``members``, its changes of group membership too, else mark the
-        members table stale (a store in memory never reads it)."""
+    def _write(self, layer: _Layer, indexes: bool) -> None:
+        """Write ``layer``; with ``indexes``, its changes of keys and group membership too, else
+        mark those indexes stale (a store in memory never reads them)."""
         # Each table in its key order: B-tree inserts then walk the pages once instead of
         # jumping around. Generators, so a snapshot-sized commit never holds every encoded row.
         rows, before = layer.rows, layer.before
         homes = {key: _home(value.groups) for key, value in rows.items()}
-        moved = sorted(key for key, home in homes.items() if before[key] is None or _home(before[key]) != home)
+        left = sorted((old, key) for key, home in homes.items()
+                      if (prior := before[key]) is not None and (old := _home(prior)) != home)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("DELETE FROM rows WHERE home = ? AND key = ?",
-                           ((_home(prior), key) for key in moved if (prior := before[key]) is not None))
+            db.executemany("DELETE FROM rows WHERE home = ? AND key = ?", left)
             db.executemany("INSERT OR REPLACE INTO rows (home, key, value) VALUES (?, ?, ?)",
                            ((home, key, _encode(rows[key])) for home, key in sorted((h, k) for k, h in homes.items())))
-            db.executemany("INSERT OR REPLACE INTO keys (key, home) VALUES (?, ?)", ((key, homes[key]) for key in moved))
-            if members:
+            if indexes:
+                moved = sorted(key for key, home in homes.items()
+                               if (prior := before[key]) is None or _home(prior) != home)
+                db.executemany("INSERT OR REPLACE INTO keys (key, home) VALUES (?, ?)",
+                               ((key, homes[key]) for key in moved))
                 keys = sorted(rows)
                 db.executemany("DELETE FROM members WHERE grp = ? AND key = ?", (
                     (group, key) for key in keys for group in _past_home(before[key])
@@ -482,8 +490,8 @@ class SqliteStateStore:
                 db.executemany("INSERT OR IGNORE INTO members (grp, key) VALUES (?, ?)", (
                     (group, key) for key in keys for group in rows[key].groups[1:]
                     if group not in _past_home(before[key])))
-            elif self._members_kept:
-                db.execute("UPDATE meta SET value = 0 WHERE name = 'members'")
+            elif self._indexed:
+                db.execute("UPDATE meta SET value = 0 WHERE name = 'indexed'")
             db.executemany("INSERT OR REPLACE INTO marks (name, value) VALUES (?, ?)", layer.marks.items())
             db.execute("COMMIT")
         except BaseException:
