@@ -23,8 +23,9 @@ import orjson
 from contracts.documents import CategoryRef, PriceRange, ProductDocument, VariantDoc
 from pipelines.core.flex import flex_of
 from pipelines.core.lookup import CategoryNode, Lookup, Row, TenantView, pick, pick_name
-from pipelines.core.tables import root_group
+from pipelines.core.tables import root_group, row_key
 from pipelines.model import RootKey
+from pipelines.state.port import StoredRow
 
 
 @dataclass
@@ -56,16 +57,22 @@ class _Product:
 def product_documents(root: RootKey, lookup: Lookup, version: int) -> tuple[ProductDocument, ...]:
     tenant_id = str(root.tenant_id)
     tenant = lookup.tenant(tenant_id)
-    main = lookup.row("commerce_products", str(root.id), tenant_id)
-    if tenant is None or main is None:
+    if tenant is None:
         return ()
-    product = _gather(main, lookup, tenant_id)
+    # The product's own row is one of its root's members (of this tenant, by the group's
+    # name): one range of a spilled state gives it with the rest, where a get by key was
+    # a random read of the state file's key index, most of a 1M rebuild's state reads.
+    members = lookup.store.members(root_group("product", tenant_id, str(root.id)))
+    main_key = row_key("commerce_products", str(root.id))
+    main = next((m.row for key, m in members if key == main_key), None)
+    if main is None:
+        return ()
+    product = _gather(main, members, lookup, tenant_id)
     return tuple(_document(product, locale, tenant, lookup, version) for locale in tenant.locales)
 
 
-def _gather(main: Row, lookup: Lookup, tenant_id: str) -> _Product:
+def _gather(main: Row, members: list[tuple[str, StoredRow]], lookup: Lookup, tenant_id: str) -> _Product:
     product = _Product(main)
-    members = lookup.store.members(root_group("product", tenant_id, main["id"]))
     rows = [(key.partition(":")[0], m.row) for key, m in members if m.row is not None]
     for table, row in rows:
         if table == "commerce_variants":
