@@ -41,6 +41,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,8 +231,7 @@ class SqliteStateStore:
             return
         log.info("state store: clustering rows by group", extra={"path": str(self.path)})
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             db.execute("ALTER TABLE rows RENAME TO rows_by_key")
             for statement in _SCHEMA:
                 db.execute(statement)
@@ -244,11 +244,6 @@ class SqliteStateStore:
             db.execute("DELETE FROM members")  # they listed every group; now only those past the home
             db.execute("DELETE FROM meta WHERE name = 'members'")
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed', 0)")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def _load(self) -> InMemoryStateStore:
         memory = InMemoryStateStore()
@@ -275,18 +270,12 @@ class SqliteStateStore:
             memberships = ((group, key) for key, blob in self._reader.execute(
                 "SELECT key, value FROM rows WHERE home != ''") for group in _decode(blob).groups[1:])
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             db.execute("DELETE FROM keys")
             db.execute("INSERT INTO keys (key, home) SELECT key, home FROM rows ORDER BY key")
             db.execute("DELETE FROM members")
             db.executemany("INSERT INTO members (grp, key) VALUES (?, ?)", memberships)
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed', 1)")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
         self._indexed = True
 
     @property
@@ -473,8 +462,7 @@ class SqliteStateStore:
         left = sorted((old, key) for key, home in homes.items()
                       if (prior := before[key]) is not None and (old := _home(prior)) != home)
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             db.executemany("DELETE FROM rows WHERE home = ? AND key = ?", left)
             db.executemany("INSERT OR REPLACE INTO rows (home, key, value) VALUES (?, ?, ?)",
                            ((home, key, _encode(rows[key])) for home, key in sorted((h, k) for k, h in homes.items())))
@@ -493,11 +481,6 @@ class SqliteStateStore:
             elif self._indexed:
                 db.execute("UPDATE meta SET value = 0 WHERE name = 'indexed'")
             db.executemany("INSERT OR REPLACE INTO marks (name, value) VALUES (?, ?)", layer.marks.items())
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self._reader.close()
@@ -509,6 +492,19 @@ class SqliteStateStore:
             return len(self._memory)
         (count,) = self._read("SELECT count(*) FROM keys", ())[0]
         return int(count)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: committed if the block ends, rolled back if it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _past_home(groups: tuple[str, ...] | None) -> tuple[str, ...]:
