@@ -459,16 +459,15 @@ class SqliteStateStore:
         # jumping around. Generators, so a snapshot-sized commit never holds every encoded row.
         rows, before = layer.rows, layer.before
         homes = {key: _home(value.groups) for key, value in rows.items()}
-        left = sorted((old, key) for key, home in homes.items()
-                      if (prior := before[key]) is not None and (old := _home(prior)) != home)
+        filed = {key: _home(prior) for key in rows if (prior := before[key]) is not None}  # homes in the file
+        left = sorted((filed[key], key) for key, home in homes.items() if key in filed and filed[key] != home)
         db = self._db
         with _transaction(db):
             db.executemany("DELETE FROM rows WHERE home = ? AND key = ?", left)
             db.executemany("INSERT OR REPLACE INTO rows (home, key, value) VALUES (?, ?, ?)",
                            ((home, key, _encode(rows[key])) for home, key in sorted((h, k) for k, h in homes.items())))
             if indexes:
-                moved = sorted(key for key, home in homes.items()
-                               if (prior := before[key]) is None or _home(prior) != home)
+                moved = sorted(key for key, home in homes.items() if filed.get(key) != home)
                 db.executemany("INSERT OR REPLACE INTO keys (key, home) VALUES (?, ?)",
                                ((key, homes[key]) for key in moved))
                 keys = sorted(rows)
