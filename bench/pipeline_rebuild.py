@@ -67,6 +67,13 @@ def generate_catalog(database_url: str, products: int, seed: int = 42) -> Manife
 PREFIX = f"bench_{os.getpid()}"
 
 
+# A rebuild's slot holds the WAL from its snapshot's consistent point until the snapshot is
+# acknowledged, and meanwhile the sinks write every document to read tables on the same server:
+# at 1M products that passed the 4 GB that ``rustok.postgres`` lets a slot pin, the slot was
+# invalidated and the rebuild failed at its end. The bench server lets the slot keep it all.
+BENCH_SERVER_SETTINGS = {"max_slot_wal_keep_size": "-1"}
+
+
 @contextmanager
 def bench_server(work: Path, port: int, admin_url: str | None = None) -> Iterator[str]:
     """Yields an admin URL (database ``postgres``): ``admin_url`` when given, else that of a
@@ -74,7 +81,7 @@ def bench_server(work: Path, port: int, admin_url: str | None = None) -> Iterato
     if admin_url is not None:
         yield admin_url
         return
-    server = EmbeddedPostgres(work / "pg", preferred_port=port)
+    server = EmbeddedPostgres(work / "pg", preferred_port=port, settings=BENCH_SERVER_SETTINGS)
     info = server.start()
     try:
         yield info.url("postgres")
