@@ -38,7 +38,7 @@ from connectors.embedded import ConnectorConfig, EmbeddedConnector
 from pipelines.model import DocType
 from pipelines.runtime.checkpoints import PostgresCheckpoints
 from pipelines.runtime.dead_letters import PostgresDeadLetters
-from pipelines.runtime.embedded import EmbeddedRunner, RunnerConfig
+from pipelines.runtime.embedded import EMIT_ROOTS, EmbeddedRunner, RunnerConfig
 from pipelines.runtime.metrics import PipelineMetrics
 from pipelines.runtime.projection import CoreProjection
 from pipelines.runtime.targets import built_through, read_aliases, record_targets
@@ -68,6 +68,9 @@ class PipelineOptions:
     retarget_timeout: seconds to wait for a new version's Tantivy writer lock after a switch.
     state_memory_rows: keep the projection state whole in memory up to this many rows (~1.7 KB
         each); past it, the state store serves reads from its file through a bounded cache.
+    emit_roots: roots built and written to the sinks at a time at a snapshot's end.
+    slot_watch_interval: while a snapshot runs, seconds between looks at the slot's WAL headroom
+        (``ConnectorConfig.slot_watch_interval``).
     """
 
     database_url: str
@@ -81,6 +84,8 @@ class PipelineOptions:
     alias_check_interval: float = 0.5
     retarget_timeout: float = 120.0
     state_memory_rows: int = DEFAULT_MEMORY_ROWS
+    emit_roots: int = EMIT_ROOTS
+    slot_watch_interval: float = ConnectorConfig.slot_watch_interval
 
     @property
     def state_file(self) -> Path:
@@ -124,12 +129,13 @@ class EmbeddedPipeline:
             sink.setup()
         self.runner = EmbeddedRunner(
             RunnerConfig(pipeline=options.pipeline, topic_prefix=options.topic_prefix, linger=options.linger,
-                         max_batch_events=options.max_batch_events),
+                         max_batch_events=options.max_batch_events, emit_roots=options.emit_roots),
             projection, sinks, PostgresDeadLetters(options.database_url),
             PostgresCheckpoints(options.database_url, options.pipeline), self.metrics,
         )
         self.connector = EmbeddedConnector(
-            ConnectorConfig(dsn=options.database_url, slot_name=options.slot_name, topic_prefix=options.topic_prefix),
+            ConnectorConfig(dsn=options.database_url, slot_name=options.slot_name, topic_prefix=options.topic_prefix,
+                            slot_watch_interval=options.slot_watch_interval),
             self.runner,
         )
         self.connector.start()

@@ -26,7 +26,7 @@ from .errors import (
 from .incremental import IncrementalSnapshots, TableProgress
 from .lag import SlotLag, pending_changes, read_slot_lag
 from .memory import InMemoryConsumer
-from .records import CaughtUpListener, ChangeConsumer, ChangeRecord
+from .records import CaughtUpListener, ChangeConsumer, ChangeRecord, SnapshotWatcher
 
 __all__ = [
     "DEBEZIUM_VERSION",
@@ -47,6 +47,7 @@ __all__ = [
     "SlotInUse",
     "SlotInvalidated",
     "SlotLag",
+    "SnapshotWatcher",
     "TableProgress",
     "ValueConversionError",
     "pending_changes",

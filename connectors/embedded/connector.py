@@ -30,6 +30,16 @@ transactions, with the batch handed over, does.
 
 A slot invalidated by ``max_slot_wal_keep_size`` (see ``lag``) makes ``start`` and
 ``poll`` raise :class:`SlotInvalidated`: a new snapshot is required.
+
+A snapshot pins its slot's WAL from the consistent point until it is read, built and
+streaming starts, which for a large catalogue is an hour or more; whatever the server
+writes meanwhile (the application, and the sinks when the read tables are on the same
+server) counts against that limit. So while a snapshot runs, the slot is looked at every
+``slot_watch_interval`` seconds: before each batch is delivered and, through a consumer's
+optional ``watch_snapshot(check)``, between the slices the consumer builds at the
+snapshot's end. Less than a fifth of the limit left logs a warning; an invalidated slot
+ends the snapshot at once with :class:`SlotInvalidated` (rather than after the build,
+when START_REPLICATION would fail).
 """
 
 from __future__ import annotations
@@ -97,6 +107,8 @@ class ConnectorConfig:
             table (see ``incremental``); None means yes, except for temporary slots
             (observers must not write snapshot-window markers).
         incremental_chunk_size: rows per incremental snapshot chunk.
+        slot_watch_interval: while a snapshot runs, seconds between looks at its slot's WAL
+            headroom (a warning when at risk, :class:`SlotInvalidated` once lost).
     """
 
     dsn: str
@@ -116,6 +128,7 @@ class ConnectorConfig:
     snapshot_tables: frozenset[str] | None = None
     incremental_snapshots: bool | None = None
     incremental_chunk_size: int = CHUNK_SIZE
+    slot_watch_interval: float = 30.0
 
     @property
     def runs_incremental_snapshots(self) -> bool:
@@ -161,6 +174,8 @@ class EmbeddedConnector:
         self._last_reply_request = 0.0
         self._reported: int = 0
         self._caught_up = getattr(consumer, "caught_up", None)
+        self._watch_snapshot = getattr(consumer, "watch_snapshot", None)
+        self._slot_watched_at = 0.0
         self._incremental: IncrementalSnapshots | None = None
         self.snapshot_result: SnapshotResult | None = None
 
@@ -427,10 +442,38 @@ class EmbeddedConnector:
             self.config.dsn, envelope, self.config.publication, self.config.snapshot_batch_size,
             self.config.table_include_list, self.config.snapshot_tables,
         )
-        self.snapshot_result = reader.run(snapshot_name, consistent_point, self._deliver_snapshot)
+        self._slot_watched_at = time.monotonic()
+        if self._watch_snapshot is not None:
+            self._watch_snapshot(self._watch_slot)
+        try:
+            self.snapshot_result = reader.run(snapshot_name, consistent_point, self._deliver_snapshot)
+        finally:
+            if self._watch_snapshot is not None:
+                self._watch_snapshot(None)
+        self._watch_slot(force=True)
 
     def _deliver_snapshot(self, batch: Sequence[ChangeRecord]) -> None:
+        self._watch_slot()
         self._consumer.deliver(batch)
+
+    def _watch_slot(self, force: bool = False) -> None:
+        """While a snapshot runs: every ``slot_watch_interval`` seconds (or now, with
+        ``force``) warn if the slot nears invalidation, and raise once it is invalidated."""
+        now = time.monotonic()
+        if not force and now - self._slot_watched_at < self.config.slot_watch_interval:
+            return
+        self._slot_watched_at = now
+        lag = self.lag()  # logs the warning when at risk
+        if lag.lost:
+            keep = "unlimited" if lag.max_slot_wal_keep_size is None else f"{lag.max_slot_wal_keep_size} bytes"
+            raise SlotInvalidated(
+                f"replication slot {self.config.slot_name!r} was invalidated by PostgreSQL while its snapshot "
+                f"was read and built: the server wrote {lag.bytes_behind} bytes of WAL since the snapshot's "
+                f"consistent point (the application's writes, and the sinks' when the read tables are on this "
+                f"server), past max_slot_wal_keep_size ({keep}), so the changes after the snapshot are lost. "
+                "Raise max_slot_wal_keep_size (or set it to -1) for the rebuild, or keep the read tables on "
+                "another server, then start again: a new snapshot is required."
+            )
 
     def _start_replication(self) -> None:
         cursor, _ = self._streaming()

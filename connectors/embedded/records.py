@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,4 +68,17 @@ class CaughtUpListener(Protocol):
         returned for all of them, with increasing ``lsn``; also while idle, so a
         consistency token (``pg_current_wal_lsn()`` after a commit) is reached within
         about ``idle_reply_interval`` even when nothing else is written.
+        """
+
+
+class SnapshotWatcher(Protocol):
+    """The optional part of a consumer that does long work inside one ``deliver`` of a
+    snapshot (building every root at its end): it is handed the connector's slot check."""
+
+    def watch_snapshot(self, check: Callable[[], None] | None) -> None:
+        """While a snapshot runs, ``check`` (None once it ended) raises
+        :class:`~.errors.SlotInvalidated` if the slot was invalidated meanwhile, and warns
+        when it nears that; it looks at the server at most every ``slot_watch_interval``
+        seconds, so it may be called often. Call it from inside ``deliver``, between
+        pieces of long work; the exception must propagate out of ``deliver``.
         """

@@ -90,6 +90,9 @@ class Projection(Protocol):
         """Forget all state (a fresh snapshot follows)."""
 
 
+EMIT_ROOTS = 2000  # RunnerConfig.emit_roots
+
+
 @dataclass(frozen=True, slots=True)
 class RunnerConfig:
     """Parameters:
@@ -116,7 +119,7 @@ class RunnerConfig:
     topic_prefix: str = "rustok"
     linger: float = 0.05
     max_batch_events: int = 5000
-    emit_roots: int = 2000
+    emit_roots: int = EMIT_ROOTS
     parallel_sinks: bool = True
     idle_checkpoint_interval: float = 0.05
     retry_interval: float = 2.0
@@ -164,6 +167,7 @@ class EmbeddedRunner:
         # cyclic GC (30 s of them at 200 writes/s made pauses of 200-300 ms).
         self._recent: deque[tuple[float, int, list[bytes]]] = deque()
         self._forgotten_through = self._applied  # commits at or below this are no longer remembered
+        self._snapshot_check: Callable[[], None] | None = None  # the connector's slot check, while a snapshot runs
         if self._durable is None:
             projection.reset()
 
@@ -187,6 +191,11 @@ class EmbeddedRunner:
 
     def durable_lsn(self) -> int | None:
         return self._durable
+
+    def watch_snapshot(self, check: Callable[[], None] | None) -> None:
+        """The connector's slot check while a snapshot runs: called between the slices its
+        end builds, so an invalidated slot stops an hour-long build at once."""
+        self._snapshot_check = check
 
     @property
     def applied_lsn(self) -> int:
@@ -368,6 +377,8 @@ class EmbeddedRunner:
         writing: tuple[Future[None], list[RootDocuments]] | None = None
         try:
             while self._projection.pending_roots:
+                if self._snapshot_check is not None:
+                    self._snapshot_check()
                 with self._stage("project"):
                     documents, rejected = self._projection.emit(self.config.emit_roots)
                 self._store_dead(None, rejected)

@@ -3,58 +3,32 @@
 A separate small PostgreSQL with ``max_slot_wal_keep_size = 1MB``: WAL is written and
 switched past the slot's segment, and a CHECKPOINT invalidates the slot. Before that,
 lag reporting says the slot is at risk; after it, the connector refuses to go on with
-:class:`SlotInvalidated`, whether it was stopped or streaming at the time.
+:class:`SlotInvalidated`, whether it was stopped, streaming or in its snapshot at the time.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 import psycopg
 import pytest
 
-from connectors.embedded import ConnectorConfig, EmbeddedConnector, InMemoryConsumer, SlotInvalidated
+from connectors.embedded import ChangeRecord, ConnectorConfig, EmbeddedConnector, InMemoryConsumer, SlotInvalidated
 from connectors.embedded.lag import read_slot_lag
-from rustok.postgres import EmbeddedPostgres, ensure_database
+from rustok.postgres import ensure_database
+from tests.integration.slotlimit import push_wal_past_the_slot, slot_status, small_slot_server
 
 from .conftest import SCHEMA
 
 
 @pytest.fixture(scope="module")
 def small_server_url() -> Iterator[str]:
-    root = Path(tempfile.mkdtemp(prefix="rustok-slot-keep-"))
-    server = EmbeddedPostgres(root / "pg", preferred_port=55991, settings={
-        "max_slot_wal_keep_size": "'1MB'", "max_wal_size": "'32MB'", "min_wal_size": "'32MB'",
-        "shared_buffers": "'32MB'", "checkpoint_timeout": "'1h'",
-    })
-    info = server.start()
-    try:
+    with small_slot_server(55991) as info:
         ensure_database(info.url("postgres"), "shop")
         url = info.url("shop")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SCHEMA)
         yield url
-    finally:
-        server.destroy()
-
-
-def push_wal_past_the_slot(url: str, checkpoint: bool = True) -> None:
-    """Write ~2MB of WAL over a couple of segment switches; CHECKPOINT removes the old segments."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        for _ in range(2):
-            conn.execute("INSERT INTO scratch (payload) SELECT repeat(md5(g::text), 30) FROM generate_series(1, 1000) g")
-            conn.execute("SELECT pg_switch_wal()")
-        if checkpoint:
-            conn.execute("CHECKPOINT")
-
-
-def slot_status(url: str, slot: str) -> tuple[str, int | None]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        lag = read_slot_lag(conn, slot)
-    assert lag.wal_status is not None
-    return lag.wal_status, lag.safe_wal_size
 
 
 def test_a_stopped_connector_whose_slot_was_invalidated_refuses_to_resume(small_server_url: str) -> None:
@@ -105,5 +79,34 @@ def test_a_streaming_connector_fails_with_slot_invalidated_when_the_server_drops
                 connector.poll(0.5)
     finally:
         connector.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+
+
+def test_a_snapshot_whose_slot_is_invalidated_meanwhile_stops_at_the_next_batch(small_server_url: str) -> None:
+    url, slot = small_server_url, "snapshot_slot"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 100) g")
+    pushed: list[int] = []
+
+    def write_while_snapshotting(batch: Sequence[ChangeRecord]) -> None:
+        if not pushed:  # what a rebuild's sinks do to the same server, in GBs
+            push_wal_past_the_slot(url)
+            pushed.append(len(batch))
+
+    consumer = InMemoryConsumer(on_batch=write_while_snapshotting)
+    connector = EmbeddedConnector(
+        ConnectorConfig(dsn=url, slot_name=slot, snapshot_batch_size=10, slot_watch_interval=0.0), consumer)
+    try:
+        with pytest.raises(SlotInvalidated, match="while its snapshot was read and built") as raised:
+            connector.start()
+    finally:
+        connector.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM notes")
+    assert "max_slot_wal_keep_size" in str(raised.value)
+    # Stopped at the batch after the slot was lost, not at the snapshot's end.
+    assert consumer.count == pushed[0] < 100
+    assert slot_status(url, slot)[0] == "lost"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
