@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -293,13 +293,15 @@ def _fire_httpx(base: str, key: str, rate: float, duration: float, seed: int) ->
 
 
 def service_time(database_url: str, index_root: Path, count: int, seed: int = 3,
-                 budget_seconds: float = SERVICE_BUDGET_SECONDS) -> dict[str, Any]:
+                 budget_seconds: float = SERVICE_BUDGET_SECONDS,
+                 systems: Sequence[str] | None = None) -> dict[str, Any]:
     """Closed loop, one query at a time, in this process: the work a request costs without
     HTTP and without queueing behind other requests. ``ms`` is wall time; ``cpu_ms`` is this
     process's CPU time (every thread: tantivy's facet pass runs beside the page pass), the
     signal that other load on the machine disturbs least. PostgreSQL's own CPU is not in it.
     Each system gets ``count`` queries or ``budget_seconds``, whichever ends first (the SQL
-    systems take seconds per query at 1M products); ``queries`` says how many it got."""
+    systems take seconds per query at 1M products); ``queries`` says how many it got. Only
+    ``systems`` are measured (None: all)."""
     from contracts.locale import Locale
     from search_api.backends.base import Scope, SearchBackend
     from search_api.backends.postgres import PostgresBackend
@@ -319,6 +321,7 @@ def service_time(database_url: str, index_root: Path, count: int, seed: int = 3,
     runs: dict[str, Any] = {name: [lambda b=b, r=r: b.search(Scope(row[0], Locale(r.locale or "en")), r)
                                    for r in requests] for name, b in backends.items()}
     runs["plain_sql"] = [lambda p=p: database.fetch_all(*plain_sql(row[0], p)) for p in params]
+    runs = {name: calls for name, calls in runs.items() if systems is None or name in systems}
     out: dict[str, Any] = {"method": f"closed loop, up to {count} queries or {budget_seconds:g} s per system, "
                                      "one at a time, in process"}
     for name, calls in runs.items():
@@ -654,7 +657,8 @@ def main() -> None:
             _write(args.out, results)
         if args.service_queries:
             print(f"  in-process service time, {args.service_queries} queries per system", file=sys.stderr, flush=True)
-            results["service_time_in_process_ms"] = service_time(url, index_root, args.service_queries)
+            results["service_time_in_process_ms"] = service_time(url, index_root, args.service_queries,
+                                                                  systems=args.systems)
         results |= _ratios(results)
         _write(args.out, results)
         print(json.dumps(results, indent=2))
