@@ -60,6 +60,10 @@ DEFAULT_CACHE_ENTRIES = 100_000
 """Rows a spilled store keeps from recent reads and writes."""
 DEFAULT_MAX_UNSAVED = 100_000
 """Rows a spilled store's layer may hold while a commit writes the one before."""
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes the write-ahead log is cut back to once a checkpoint has emptied it. A spill writes
+the whole state in one transaction, and the WAL file would otherwise keep that size (2 GB
+beside a 1M-product state) for as long as the store is open."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows (home TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
@@ -196,6 +200,7 @@ class SqliteStateStore:
             # a snapshot's first commit writes all of them; 16 KB pages cut its CPU by ~30%.
             self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA journal_size_limit={int(WAL_SIZE_LIMIT)}")
             # FULL, not NORMAL: under WAL, NORMAL survives a process crash but may lose the
             # last commits on power loss, and the runner acknowledges the source position
             # right after a commit; a lost acknowledged commit would never be replayed.

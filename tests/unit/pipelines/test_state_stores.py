@@ -252,3 +252,25 @@ def test_a_state_file_keyed_by_key_alone_is_clustered_by_home_when_opened(tmp_pa
                         (orjson.dumps({"v": [1, 1], "r": row(1), "g": ["a", "both"]}),))
             raw.execute("UPDATE keys SET home = 'a' WHERE key = 'items:1'")
             raw.execute("UPDATE meta SET value = 0 WHERE name = 'indexed'")
+
+
+def test_a_large_commit_does_not_leave_a_write_ahead_log_of_its_size(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipelines.state.sqlite.WAL_SIZE_LIMIT", 256 * 1024)
+    store = SqliteStateStore(tmp_path / "state.sqlite", memory_rows=0)
+    wal = tmp_path / "state.sqlite-wal"
+    try:
+        # About 24 MB of rows in one commit (what a spill does with all of them): past the 1,000
+        # pages (16 MB) at which SQLite checkpoints after a commit.
+        for n in range(20_000):
+            store.put(f"items:{n}", StoredRow((1, n), {"body": "x" * 1000, "n": n}, (f"g{n % 50}",)))
+        store.commit()
+        grown = wal.stat().st_size
+        for n in range(3):  # later, ordinary commits
+            store.put(f"items:{n}", StoredRow((2, n), row(n), (f"g{n % 50}",)))
+            store.commit()
+        assert grown > 16 * 1024 * 1024
+        assert wal.stat().st_size <= 256 * 1024
+        assert store.get("items:19999") == StoredRow((1, 19999), {"body": "x" * 1000, "n": 19999}, ("g49",))
+    finally:
+        store.close()
