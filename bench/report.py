@@ -157,6 +157,9 @@ def _lines(ax: Any, series: dict[str, dict[str, float]]) -> None:
         xs = sorted(points, key=float)
         ax.plot([float(x) for x in xs], [points[x] for x in xs], marker="o", label=name)
     ax.set_xscale("log")
+    values = [v for points in series.values() for v in points.values()]
+    if values and min(values) > 0 and max(values) / min(values) > 100:
+        ax.set_yscale("log")  # sizes a decade apart: 20 s and 90 min, 2 ms and 10 s
     ax.set_xlabel("products")
     ax.legend(fontsize=8)
 
