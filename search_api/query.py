@@ -182,11 +182,11 @@ def _request(doc_type: DocType, params: Params, limits: Limits, sort: SortKey, f
 
 def _with_page(request: SearchRequest, params: Params, limits: Limits) -> SearchRequest:
     limit = _single(params, "limit")
-    if limit is not None and limit.strip().isdigit() and int(limit) > limits.max_page_size:
+    if limit is not None and is_whole_number(limit) and int(limit) > limits.max_page_size:
         raise QueryTooLarge.at("limit", f"at most {limits.max_page_size}")
     size = _int(params, "limit", 20, 1, limits.max_page_size)
     offset_text = _single(params, "offset")
-    if offset_text is not None and offset_text.strip().isdigit() and int(offset_text) > limits.max_offset:
+    if offset_text is not None and is_whole_number(offset_text) and int(offset_text) > limits.max_offset:
         raise QueryTooLarge.at("offset", f"at most {limits.max_offset}; use cursor to go deeper")
     offset = _int(params, "offset", 0, 0, limits.max_offset)
     token = _single(params, "cursor")
@@ -235,14 +235,20 @@ def _options(params: Params, limits: Limits) -> tuple[tuple[str, tuple[str, ...]
     return tuple(options)
 
 
+def is_whole_number(text: str) -> bool:
+    """ASCII digits, blanks around them allowed. ``str.isdigit`` alone also accepts digits that
+    ``int`` refuses (superscripts such as "¹")."""
+    stripped = text.strip()
+    return stripped.isascii() and stripped.isdigit()
+
+
 def _int(params: Params, key: str, default: int, low: int, high: int) -> int:
     text = _single(params, key)
     if text is None:
         return default
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise InvalidQuery.at(key, "expected a whole number") from None
+    if not is_whole_number(text):
+        raise InvalidQuery.at(key, "expected a whole number (digits 0-9)")
+    value = int(text)
     if not low <= value <= high:
         raise InvalidQuery.at(key, f"must be between {low} and {high}")
     return value

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from search_api.errors import InvalidQuery, QueryTooLarge
-from search_api.query import ContentKind, Limits, Params, SearchRequest, parse_content_search, parse_product_search
+from search_api.query import (ContentKind, Limits, Params, SearchRequest, is_whole_number, parse_content_search,
+                             parse_product_search)
 from search_api.service import Answer, SearchService
 from search_api.settings import SearchSettings
 from search_api.tenancy import Authenticator, Principal
@@ -122,7 +123,7 @@ def suggest(request: Request, svc: ServiceDep, who: PrincipalDep) -> Response:
     limit = (params.pop("limit", None) or ["8"])[-1]
     if target not in ("products", "content"):
         raise InvalidQuery.at("type", "expected products or content")
-    if not limit.isdigit() or not 1 <= int(limit) <= 20:
+    if not is_whole_number(limit) or not 1 <= int(limit) <= 20:
         raise InvalidQuery.at("limit", "must be between 1 and 20")
     parse = parse_product_search if target == "products" else parse_content_search
     parsed = parse({k: v for k, v in params.items() if k in ("q", "locale")}, _limits(request))

@@ -35,6 +35,15 @@ def test_any_parameters_either_parse_or_raise_a_client_error(params: dict[str, l
             assert 400 <= error.status < 500 and error.errors
 
 
+@pytest.mark.parametrize("key", ["limit", "offset"])
+@pytest.mark.parametrize("value", ["¹", "²0", "١٢", "-1", "1.5", ""])
+def test_page_numbers_that_are_not_ascii_digits_are_client_errors_naming_the_field(key: str, value: str) -> None:
+    for parse in (parse_product_search, parse_content_search):
+        with pytest.raises(InvalidQuery) as error:
+            parse({key: [value]})
+        assert error.value.errors[0].path == key
+
+
 @given(st.text(max_size=200))
 def test_any_text_splits_into_lower_case_words_without_error(raw: str) -> None:
     text = parse_text(raw)
