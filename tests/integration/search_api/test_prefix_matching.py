@@ -59,3 +59,26 @@ def test_a_prefix_of_one_or_two_letters_matches_as_well(client: TestClient) -> N
 
 def test_a_finished_word_does_not_match_as_a_prefix(client: TestClient) -> None:
     assert _search(client, "lampsh ") == []
+
+
+def test_a_prefix_asked_again_after_a_commit_finds_the_new_words(search_db_url: str, tmp_path: Path) -> None:
+    """The backend keeps a request's text query (its listed words) per index generation:
+    a word committed since is found the next time the same prefix is typed."""
+    from contracts.locale import Locale
+    from search_api.backends.base import Scope, parsed
+    from search_api.backends.tantivy import TantivyBackend
+    from search_api.query import parse_product_search
+
+    catalog = Catalog(search_db_url, tmp_path)
+    shop = catalog.tenant("prefix-commit", locales=("en",))
+    catalog.publish([product(shop, "lantern", "Lantern")])
+    backend = TantivyBackend(tmp_path, lambda _: 1)
+    request = parse_product_search({"q": ["lant"], "facets": ["tag"]})
+
+    def found() -> set[str]:
+        return {parsed(h.document)["handle"] for h in backend.search(Scope(shop.id, Locale("en")), request).hits}
+
+    assert found() == {"lantern"}
+    catalog.publish([product(shop, "lanthanum-lamp", "Lanthanum Lamp")])
+    assert found() == {"lantern", "lanthanum-lamp"}
+    backend.close()
