@@ -81,8 +81,9 @@ CREATE TEMP TABLE IF NOT EXISTS _sink_existing_{t} (
 ) ON COMMIT DELETE ROWS;
 """
 
-# Every tenant's locales by a loose index scan on the primary key, then one probe per
-# (root, locale): avoids scanning a whole tenant for a root's rows.
+# Every tenant's locales by a loose index scan on the primary key, then one primary-key
+# probe per (root, locale), the pairs materialized first: joined in one step, the planner
+# probed each root's whole tenant without its locale.
 _LOCK_EXISTING = """
 INSERT INTO _sink_existing_{t} (tenant_id, id, locale, source_lsn)
 WITH RECURSIVE tl(tenant_id, locale) AS (
@@ -93,11 +94,13 @@ WITH RECURSIVE tl(tenant_id, locale) AS (
     SELECT tl.tenant_id, (SELECT min(p.locale) FROM {table} p
                           WHERE p.index_version = %(v)s AND p.tenant_id = tl.tenant_id AND p.locale > tl.locale)
     FROM tl WHERE tl.locale IS NOT NULL
+), wanted AS MATERIALIZED (
+    SELECT r.tenant_id, tl.locale, r.id FROM tl JOIN _sink_roots_{t} r ON r.tenant_id = tl.tenant_id
+    WHERE tl.locale IS NOT NULL
 )
 SELECT p.tenant_id, p.{id}, p.locale, p.source_lsn
-FROM tl JOIN _sink_roots_{t} r ON r.tenant_id = tl.tenant_id
-JOIN {table} p ON p.index_version = %(v)s AND p.tenant_id = r.tenant_id AND p.locale = tl.locale AND p.{id} = r.id
-WHERE tl.locale IS NOT NULL
+FROM wanted w
+JOIN {table} p ON p.index_version = %(v)s AND p.tenant_id = w.tenant_id AND p.locale = w.locale AND p.{id} = w.id
 FOR UPDATE OF p
 """
 
@@ -341,6 +344,10 @@ def _copy_in(conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissi
                 published = doc.published_at if doc.doc_type == "content" else None
                 copy.write_row((doc.tenant_id, doc.id, doc.locale, key, doc.status, kind, published,
                                 text_search_config(doc.locale), encoded, e.version, e.committed_at))
+    # Statistics of what was just copied, on the columns the statements join on: without them
+    # the planner takes a temporary table for about a thousand rows and, for a flush of a few
+    # roots, hashes a scan of the whole read table instead of probing it.
+    conn.execute(f"ANALYZE _sink_roots_{t}; ANALYZE _sink_docs_{t} (tenant_id, id, locale, key, source_lsn)")
 
 
 def live_version_on(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType) -> int:

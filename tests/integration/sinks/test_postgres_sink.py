@@ -241,3 +241,29 @@ def test_flushes_after_a_bulk_load_that_reanalyses_the_table_stay_visible(sink: 
         assert conn.execute("SELECT count(*) FROM index_products").fetchone() == (2400,)
         assert conn.execute("SELECT handle FROM index_products WHERE product_id = %s AND locale = 'en'",
                             (ids[0],)).fetchone() == ("p-1",)
+
+
+def test_a_small_flush_probes_its_roots_rows_by_primary_key_never_scanning_the_table(
+        sink: PostgresSink, database_url: str) -> None:
+    """A steady trickle of writes (freshness) flushes a few roots at a time: finding their
+    current rows must cost a probe each, not a pass over a read table that grows with the
+    catalogue (the planner knows nothing of the temporary tables' sizes)."""
+    from pipelines.sinks import postgres as sink_sql
+
+    tenants = [new_id(), new_id()]
+    ids = [new_id() for _ in range(1500)]
+    flush(sink, *(product_emission(tenants[i % 2], pid, 1, handle=f"p-{i}") for i, pid in enumerate(ids)))
+    batch = [product_emission(tenants[i % 2], pid, 2, handle=f"p-{i}") for i, pid in enumerate(ids[:5])]
+    table = sink_sql._TABLES["product"]
+    conn = sink._connection()
+    with conn.transaction():
+        sink_sql._copy_in(conn, table, batch)
+        plan = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF) " + sink_sql._sql(sink_sql._LOCK_EXISTING, table), {"v": 1}).fetchall())
+        assert conn.execute("SELECT count(*) FROM _sink_existing_product").fetchone() == (15,)
+    assert "Seq Scan on index_products" not in plan, plan
+    probe = [line for line in plan.splitlines() if "index_products_pkey" in line]
+    assert probe, plan
+    assert "locale" in plan.split(probe[0])[1].splitlines()[1], plan  # the probe's condition names the locale
+    flush(sink, *batch)
+    assert [r[4] for r in rows(database_url) if r[1] == ids[0]] == [2, 2, 2]
