@@ -180,7 +180,7 @@ class EmbeddedRunner:
             if self._pending_since is None:
                 # Linger counts from the commit, not from delivery: transactions that queued
                 # in the stream while the previous flush ran have waited already.
-                self._pending_since = self._clock() - _waited(batch[0], self.config.linger)
+                self._pending_since = self._clock() - _waited(batch, self.config.linger)
             self._pending.extend(batch)
             # The end of a snapshot builds every absorbed root: do it now, while the
             # connector is still inside its snapshot, not after it started streaming
@@ -473,13 +473,19 @@ class EmbeddedRunner:
                 self.metrics.fresh((now - emitted.committed_at).total_seconds())
 
 
-def _waited(record: ChangeRecord, cap: float) -> float:
-    """Seconds since a streamed record's commit (server clock), within [0, cap]; 0 for snapshots."""
-    source = (record.value or {}).get("source")
-    committed = source.get("ts_ms") if isinstance(source, dict) and source.get("snapshot") == "false" else None
-    if not isinstance(committed, int):
-        return 0.0
-    return min(cap, max(0.0, time.time() - committed / 1000))
+def _waited(batch: Sequence[ChangeRecord], cap: float) -> float:
+    """Seconds since the commit of the batch's first streamed change (server clock), within
+    [0, cap]; 0 for snapshots. A transaction's BEGIN marker comes first and carries no
+    source: the first change after it tells."""
+    for record in batch:
+        source = (record.value or {}).get("source")
+        if not isinstance(source, dict):
+            continue
+        committed = source.get("ts_ms") if source.get("snapshot") == "false" else None
+        if not isinstance(committed, int):
+            return 0.0
+        return min(cap, max(0.0, time.time() - committed / 1000))
+    return 0.0
 
 
 def _commit_time(records: list[ChangeRecord]) -> datetime | None:
