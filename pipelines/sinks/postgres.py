@@ -44,6 +44,8 @@ RETRY_AFTER_SECONDS = 1.0
 # size, and autovacuum lags far behind a bulk load or a rebuild.
 ANALYZE_SHARE = 0.2
 ANALYZE_FLOOR = 2_000
+# Flushes of fewer roots analyse their temporary tables first (see ``_copy_in``).
+_ANALYZE_BELOW_ROOTS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +346,12 @@ def _copy_in(conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissi
                 published = doc.published_at if doc.doc_type == "content" else None
                 copy.write_row((doc.tenant_id, doc.id, doc.locale, key, doc.status, kind, published,
                                 text_search_config(doc.locale), encoded, e.version, e.committed_at))
-    # Statistics of what was just copied, on the columns the statements join on: without them
-    # the planner takes a temporary table for about a thousand rows and, for a flush of a few
-    # roots, hashes a scan of the whole read table instead of probing it.
-    conn.execute(f"ANALYZE _sink_roots_{t}; ANALYZE _sink_docs_{t} (tenant_id, id, locale, key, source_lsn)")
+    # Never analysed, a temporary table is estimated from its size in pages, and one page is
+    # taken for about a thousand rows: for a flush of a few roots the planner then hashes a
+    # scan of the whole read table instead of probing it. Statistics of what was copied, on
+    # the columns the statements join on, put that right; a larger flush is estimated well.
+    if len(emissions) < _ANALYZE_BELOW_ROOTS:
+        conn.execute(f"ANALYZE _sink_roots_{t}; ANALYZE _sink_docs_{t} (tenant_id, id, locale, key, source_lsn)")
 
 
 def live_version_on(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType) -> int:
