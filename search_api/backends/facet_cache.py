@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Generic, TypeVar
 
@@ -61,6 +61,15 @@ class LruCache(Generic[V]):
             if value is not None:
                 self._items.move_to_end(key)
             return value
+
+    def get_or_put(self, key: Hashable, make: Callable[[], V]) -> V:
+        """The value kept for ``key``, else ``make()`` kept and returned (made outside the
+        lock: two threads may both make it, and the later one is kept)."""
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
+        return value
 
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:

@@ -61,7 +61,7 @@ class TantivyBackend:
         # Text queries and the locale check of recent requests, per index generation: they
         # list words from the term dictionary (prefixes, the index's locales), ~0.2 ms a
         # query built twice a request (the page's and the facet pass's), in turn.
-        self._texts: LruCache[tantivy.Query] = LruCache(_TEXT_CACHE_SIZE)
+        self._texts: LruCache[tantivy.Query | None] = LruCache(_TEXT_CACHE_SIZE)
         self._implied: LruCache[bool] = LruCache(_TEXT_CACHE_SIZE)
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
@@ -72,17 +72,17 @@ class TantivyBackend:
         generation = handle.generation  # before the searcher: never file counts under a newer generation
         schema, searcher = index.schema, index.searcher()
         filters = tq.request_filters(schema, scope, request)
-        if not request.text.is_empty and self._locale_implied(generation, request.doc_type, searcher, scope.locale):
+        if not request.text.is_empty and self._implied.get_or_put(
+                (request.doc_type, generation, scope.locale), lambda: tq.locale_implied_by_text(searcher, scope.locale)):
             del filters.named["_locale"]
         known = self._known_facets(generation, scope, request, filters)
         pending: Future[FacetParts] | None = None
         counting = bool(request.facets) and (bool(known.missing) or known.total is None)
-        text = _TextBuilder(self._texts, generation, schema, searcher, request, scope.locale)
         if counting:  # started first: the facet pass is the longer one
-            matching = text.query(scoring=False)
+            matching = self._text_query(generation, schema, searcher, request, scope.locale, scoring=False)
             if self._pool is not None:
                 pending = self._pool.submit(_facets, searcher, filters, matching, request, known)
-        query = filters.combine(text.query(scoring=True))
+        query = filters.combine(self._text_query(generation, schema, searcher, request, scope.locale, scoring=True))
         # With facets the aggregation pass counts the total; the page pass only ranks.
         counted, hits = _page(searcher, schema, query, request, count=not request.facets)
         if counting:
@@ -92,13 +92,14 @@ class TantivyBackend:
         facets = {name: known.counts[name] for name in request.facets}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor(request, hits, total))
 
-    def _locale_implied(self, generation: int, doc_type: str, searcher: tantivy.Searcher, locale: str) -> bool:
-        key = (doc_type, generation, locale)
-        implied = self._implied.get(key)
-        if implied is None:
-            implied = tq.locale_implied_by_text(searcher, locale)
-            self._implied.put(key, implied)
-        return implied
+    def _text_query(self, generation: int, schema: tantivy.Schema, searcher: tantivy.Searcher,
+                    request: SearchRequest, locale: str, scoring: bool) -> tantivy.Query | None:
+        """The request's text query, built once per index generation."""
+        text, doc_type = request.text, request.doc_type
+        if text.is_empty:
+            return None
+        key = (doc_type, generation, locale, text.terms, text.phrases, text.prefix_last, scoring)
+        return self._texts.get_or_put(key, lambda: tq.text_query(schema, searcher, doc_type, locale, text, scoring))
 
     def _known_facets(self, generation: int, scope: Scope, request: SearchRequest, filters: tq.Filters) -> FacetParts:
         """The facet counts and the total this process already has for ``request``; what is
@@ -155,30 +156,6 @@ class TantivyBackend:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-@dataclass(slots=True)
-class _TextBuilder:
-    """The text query of one request, built once per index generation (``cache``)."""
-
-    cache: LruCache[tantivy.Query]
-    generation: int
-    schema: tantivy.Schema
-    searcher: tantivy.Searcher
-    request: SearchRequest
-    locale: str
-
-    def query(self, scoring: bool) -> tantivy.Query | None:
-        text, doc_type = self.request.text, self.request.doc_type
-        if text.is_empty:
-            return None
-        key = (doc_type, self.generation, self.locale, text.terms, text.phrases, text.prefix_last, scoring)
-        query = self.cache.get(key)
-        if query is None:
-            query = tq.text_query(self.schema, self.searcher, doc_type, self.locale, text, scoring=scoring)
-            assert query is not None
-            self.cache.put(key, query)
-        return query
-
-
 def _page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, request: SearchRequest,
           count: bool) -> tuple[int, list[Hit]]:
     """The page, and the total when ``count`` (0 otherwise: the facet pass tells it)."""
@@ -231,7 +208,6 @@ class _Sorter:
         self.field = tq.sort_field(request)
         self.desc = request.sort in ("price_desc", "newest")
         self.is_date = self.field == "published_at"
-        self.is_text = self.field == "title_sort"
 
     def _key(self, raw: Any) -> SortValue:
         if raw is None:
