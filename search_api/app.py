@@ -69,23 +69,30 @@ def _backend(settings: SearchSettings, database: Database, documents: DocumentSt
 
         backend: SearchBackend = MeilisearchBackend.from_settings(settings)
         return backend
-    return TantivyBackend(settings.index_dir, _cached(documents.live_version, 1.0), settings.tantivy_reload_seconds,
-                          settings.tantivy_facet_workers, settings.tantivy_facet_cache_size)
+    live = LiveVersions(documents.live_version, 1.0)
+    return TantivyBackend(settings.index_dir, live, settings.tantivy_reload_seconds, settings.tantivy_facet_workers,
+                          settings.tantivy_facet_cache_size, version_known=live.known)
 
 
-def _cached(load: Callable[[str], int], ttl: float) -> Callable[[str], int]:
-    """The live index version changes only on a rebuild switch: read it at most once per ``ttl``."""
-    seen: dict[str, tuple[float, int]] = {}
+class LiveVersions:
+    """The live index version of each document type, read from the database at most once
+    per ``ttl``: it changes only when a rebuild switches the alias. ``known`` tells whether
+    a call would be answered from memory now (a search may then run on the event loop)."""
 
-    def get(doc_type: str) -> int:
-        now = time.monotonic()
-        hit = seen.get(doc_type)
-        if hit is None or now - hit[0] > ttl:
-            hit = (now, load(doc_type))
-            seen[doc_type] = hit
+    def __init__(self, load: Callable[[str], int], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._load, self._ttl, self._clock = load, ttl, clock
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def __call__(self, doc_type: str) -> int:
+        hit = self._seen.get(doc_type)
+        if hit is None or self._clock() - hit[0] > self._ttl:
+            hit = (self._clock(), self._load(doc_type))
+            self._seen[doc_type] = hit
         return hit[1]
 
-    return get
+    def known(self, doc_type: str) -> bool:
+        hit = self._seen.get(doc_type)
+        return hit is not None and self._clock() - hit[0] <= self._ttl
 
 
 def app_from_environment() -> FastAPI:

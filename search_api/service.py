@@ -32,6 +32,12 @@ class SearchService:
         return Scope(tenant_id=principal.tenant.id, locale=principal.tenant.resolve_locale(request.locale),
                      statuses=principal.allowed_statuses(request.statuses))
 
+    def immediate(self, *requests: SearchRequest) -> bool:
+        """Whether searching ``requests`` needs no database round trip (no ``min_version``
+        to wait for, a backend answering from memory): callers may then run it at once
+        rather than hand it to a worker thread."""
+        return all(r.min_version is None and self.backend.answers_from_memory(r.doc_type) for r in requests)
+
     def fresh(self, token: str | None) -> bool:
         if self._gate.wait(token):
             return True

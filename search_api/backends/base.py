@@ -86,6 +86,10 @@ class SearchBackend(Protocol):
     def suggest(self, scope: Scope, doc_type: DocType, prefix: str, limit: int) -> list[str]:
         """Titles starting with (or containing a word starting with) ``prefix``, best first."""
 
+    def answers_from_memory(self, doc_type: DocType) -> bool:
+        """Whether searching ``doc_type`` now would read only local indexes and memory (no
+        network round trip, nothing that can block for long): it may then run on the event loop."""
+
     def close(self) -> None: ...
 
 

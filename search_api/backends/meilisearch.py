@@ -93,6 +93,9 @@ class MeilisearchBackend:
         key = settings.meilisearch_key.get_secret_value() if settings.meilisearch_key else None
         return cls(meilisearch.Client(settings.meilisearch_url, key))
 
+    def answers_from_memory(self, doc_type: DocType) -> bool:
+        return False  # every search is an HTTP request to Meilisearch
+
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         params = translate(scope, request)
         answer = self._client.index(f"rustok_{request.doc_type}").search(query_text(request), params)

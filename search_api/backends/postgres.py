@@ -29,6 +29,9 @@ class PostgresBackend:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    def answers_from_memory(self, doc_type: DocType) -> bool:
+        return False  # every search is a database query
+
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         table = pg_sql.PRODUCTS if request.doc_type == "product" else pg_sql.CONTENT
         where = pg_sql.request_where(table, scope, request)

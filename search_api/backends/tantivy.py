@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,8 +42,10 @@ class TantivyBackend:
     root: the index root (``<root>/<doc_type>/v<version>/``).
     version_of: reads the live index version of a document type (the read-model alias).
     check_interval: seconds between checks for a new commit.
-    workers: threads that count facets while the calling thread fetches the page (0: the
+    workers: threads that fetch the page while the calling thread counts the facets (0: the
         calling thread does both, one after the other).
+    version_known: whether ``version_of`` would now answer from memory (None: always); while
+        it would not, ``answers_from_memory`` is False.
     facet_cache_size: facet answers, and apart filtered facets' counts, kept per process
         (``facet_cache``), 0 for none.
     """
@@ -51,11 +53,12 @@ class TantivyBackend:
     name = "tantivy"
 
     def __init__(self, root: Path, version_of: Any, check_interval: float = 0.0, workers: int = 4,
-                 facet_cache_size: int = 4096) -> None:
+                 facet_cache_size: int = 4096, version_known: Callable[[str], bool] | None = None) -> None:
         self._handles = {t: IndexHandle(root, t, version_of, check_interval) for t in ("product", "content")}
+        self._version_known = version_known
         # Tantivy releases the GIL while it searches, so the facet pass and the page pass of
         # one request run on two cores at once: latency is the longer pass, not their sum.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-facets") if workers else None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tantivy-pages") if workers else None
         self._answers: LruCache[FacetAnswer] = LruCache(facet_cache_size)
         self._disjunctive: LruCache[list[FacetValue]] = LruCache(facet_cache_size)
         # Text queries and the locale check of recent requests, per index generation: they
@@ -63,6 +66,10 @@ class TantivyBackend:
         # query built twice a request (the page's and the facet pass's), in turn.
         self._texts: LruCache[tantivy.Query | None] = LruCache(_TEXT_CACHE_SIZE)
         self._implied: LruCache[bool] = LruCache(_TEXT_CACHE_SIZE)
+
+    def answers_from_memory(self, doc_type: DocType) -> bool:
+        """Local index files and memory only, unless the live version is due to be read again."""
+        return self._version_known is None or self._version_known(doc_type)
 
     def search(self, scope: Scope, request: SearchRequest) -> SearchResult:
         handle = self._handles[request.doc_type]
@@ -76,17 +83,19 @@ class TantivyBackend:
                 (request.doc_type, generation, scope.locale), lambda: tq.locale_implied_by_text(searcher, scope.locale)):
             del filters.named["_locale"]
         known = self._known_facets(generation, scope, request, filters)
-        pending: Future[FacetParts] | None = None
         counting = bool(request.facets) and (bool(known.missing) or known.total is None)
-        if counting:  # started first: the facet pass is the longer one
-            matching = self._text_query(generation, schema, searcher, request, scope.locale, scoring=False)
-            if self._pool is not None:
-                pending = self._pool.submit(_facets, searcher, filters, matching, request, known)
         query = filters.combine(self._text_query(generation, schema, searcher, request, scope.locale, scoring=True))
         # With facets the aggregation pass counts the total; the page pass only ranks.
-        counted, hits = _page(searcher, schema, query, request, count=not request.facets)
-        if counting:
-            found = pending.result() if pending is not None else _facets(searcher, filters, matching, request, known)
+        count = not request.facets
+        if not counting:
+            counted, hits = _page(searcher, schema, query, request, count)
+        else:
+            matching = self._text_query(generation, schema, searcher, request, scope.locale, scoring=False)
+            # The page pass goes to a worker and the facet pass, the longer one, runs here:
+            # the worker's wake-up hides behind it, and its answer is usually waiting.
+            page = self._pool.submit(_page, searcher, schema, query, request, count) if self._pool is not None else None
+            found = _facets(searcher, filters, matching, request, known)
+            counted, hits = page.result() if page is not None else _page(searcher, schema, query, request, count)
             self._remember(known, found)
         total = counted if known.total is None else known.total
         facets = {name: known.counts[name] for name in request.facets}
