@@ -48,9 +48,10 @@ RETRY_AFTER_SECONDS = 1.0
 ANALYZE_SHARE = 0.2
 ANALYZE_FLOOR = 2_000
 # Clean a read table's GIN pending lists (the tsvector's and the document's) beside the
-# flushes after this many rows were written to it. Left alone, the INSERT that finds a list
-# past gin_pending_list_limit (4 MB) merges it into the index itself: 100-130 ms added to
-# every twentieth flush of a steady stream, the p99 of a flush's time.
+# flushes after this many rows were written to it by small flushes. Left alone, the INSERT
+# that finds a list past gin_pending_list_limit (4 MB) merges it into the index itself:
+# 100-130 ms added to every twentieth flush of a steady stream, the p99 of a flush's time.
+# A flush of this many rows or more (a rebuild's) leaves the merge to its own INSERT.
 CLEAN_PENDING_ROWS = 1_000
 # Flushes of fewer roots analyse their temporary tables first (see ``_copy_in``).
 _ANALYZE_BELOW_ROOTS = 500
@@ -302,7 +303,8 @@ class PostgresSink:
         written = cur.rowcount
         resized = abs(written - replaced - evicted)
         self._resized_since_analyze[table.doc_type] = self._resized_since_analyze.get(table.doc_type, 0) + resized
-        self._written_since_clean[table.doc_type] = self._written_since_clean.get(table.doc_type, 0) + written
+        if written < CLEAN_PENDING_ROWS:  # a bulk flush (a rebuild's) leaves them to its INSERT, in bulk
+            self._written_since_clean[table.doc_type] = self._written_since_clean.get(table.doc_type, 0) + written
         return FlushStats(len(emissions), len(stale), written, evicted, lost + blocked + candidates - written)
 
     def _keep_up(self) -> None:

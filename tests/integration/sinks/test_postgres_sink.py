@@ -298,6 +298,19 @@ def test_a_steady_stream_of_small_flushes_has_its_gin_pending_lists_cleaned_besi
     assert [r[4] for r in rows(database_url) if r[1] == ids[0]] == [2, 2]
 
 
+def test_a_bulk_flush_leaves_its_pending_lists_to_postgresql(database_url: str) -> None:
+    """A rebuild's flush of thousands of rows gains nothing from a cleanup beside it: its own
+    INSERT merges the lists in bulk when they outgrow the limit."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE index_products SET (autovacuum_enabled = false)")
+    tenant = new_id()
+    sink = PostgresSink(database_url)
+    flush(sink, *(product_emission(tenant, new_id(), 1, ("en", "de"), handle=f"p-{i}")
+                  for i in range(CLEAN_PENDING_ROWS // 2 + 10)))
+    sink.close()
+    assert all(pages > 0 for pages in _clean_pending(database_url).values())
+
+
 def test_a_small_flush_probes_its_roots_rows_by_primary_key_never_scanning_the_table(
         sink: PostgresSink, database_url: str) -> None:
     """A steady trickle of writes (freshness) flushes a few roots at a time: finding their
