@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -85,6 +86,8 @@ class LiveVersions:
 
     def __call__(self, doc_type: str) -> int:
         hit = self._seen.get(doc_type)
+        if hit is not None and on_event_loop():
+            return hit[1]  # expired since ``known`` said it was not: never a database read on the loop
         if hit is None or self._clock() - hit[0] > self._ttl:
             hit = (self._clock(), self._load(doc_type))
             self._seen[doc_type] = hit
@@ -93,6 +96,15 @@ class LiveVersions:
     def known(self, doc_type: str) -> bool:
         hit = self._seen.get(doc_type)
         return hit is not None and self._clock() - hit[0] <= self._ttl
+
+
+def on_event_loop() -> bool:
+    """Whether the caller runs on an asyncio event loop's thread (where no blocking I/O may happen)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def app_from_environment() -> FastAPI:

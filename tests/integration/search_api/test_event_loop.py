@@ -13,20 +13,12 @@ from typing import Any
 import pytest
 
 from contracts.consistency import encode_token
-from search_api.app import LiveVersions
+from search_api.app import LiveVersions, on_event_loop
 from search_api.backends.tantivy import TantivyBackend
 from search_api.documents import DocumentStore
 from tests.integration.search_api.conftest import ClientFactory, World
 
 P = "/v1/products/search"
-
-
-def _on_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -36,7 +28,7 @@ def where(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[bool]]:
 
     def traced(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
-            seen[name].append(_on_loop())
+            seen[name].append(on_event_loop())
             return original(*args, **kwargs)
         return call
 
@@ -99,10 +91,20 @@ def test_a_search_waiting_for_min_version_does_not_hold_up_other_searches(
 def test_the_live_version_is_read_once_per_ttl_and_known_only_while_fresh() -> None:
     now = [100.0]
     reads: list[str] = []
-    live = LiveVersions(lambda doc_type: reads.append(doc_type) or 3, ttl=1.0, clock=lambda: now[0])
+
+    def load(doc_type: str) -> int:
+        reads.append(doc_type)
+        return 3
+
+    live = LiveVersions(load, ttl=1.0, clock=lambda: now[0])
     assert not live.known("product")
     assert live("product") == 3 and live("product") == 3 and reads == ["product"]
     assert live.known("product") and not live.known("content")
     now[0] += 1.5
     assert not live.known("product")
+
+    async def on_the_loop() -> int:
+        return live("product")  # expired, but never read on the event loop: the last version is served
+
+    assert asyncio.run(on_the_loop()) == 3 and reads == ["product"]
     assert live("product") == 3 and reads == ["product", "product"] and live.known("product")
