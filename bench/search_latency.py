@@ -688,7 +688,7 @@ def one_segment_copy(database_url: str, root: Path) -> Path:
     import psycopg
 
     from contracts.search_index import LAYOUTS, document_fields
-    from pipelines.sinks.tantivy_schema import open_index, to_tantivy
+    from pipelines.sinks.tantivy_schema import open_index, to_tantivy_json
 
     if (root / "product" / "v1" / "meta.json").exists():
         return root
@@ -700,7 +700,7 @@ def one_segment_copy(database_url: str, root: Path) -> Path:
         cursor.itersize = 5000
         cursor.execute("SELECT document FROM index_products WHERE index_version = 1")
         for (doc,) in cursor:
-            writer.add_document(to_tantivy(layout, document_fields(ProductDocument.model_validate(doc))))
+            writer.add_json(to_tantivy_json(layout, document_fields(ProductDocument.model_validate(doc))))
     writer.commit()
     writer.wait_merging_threads()
     return root

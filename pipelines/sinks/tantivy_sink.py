@@ -30,7 +30,7 @@ from contracts.search_index import LAYOUTS, IndexLayout, document_fields, root_k
 from pipelines.model import DocType, RootDocuments
 from pipelines.sinks.buffer import DOC_TYPES, EmissionBuffer, check_doc_types
 from pipelines.sinks.errors import SinkBackpressure, SinkConfigError
-from pipelines.sinks.tantivy_schema import open_index, to_tantivy
+from pipelines.sinks.tantivy_schema import open_index, to_tantivy_json
 
 log = logging.getLogger(__name__)
 
@@ -161,4 +161,4 @@ def _replace(opened: _Open, key: str, emission: RootDocuments) -> None:
         writer.add_document(marker)
         return
     for doc, encoded in zip(emission.documents, emission.documents_json(), strict=True):
-        writer.add_document(to_tantivy(opened.layout, document_fields(doc, encoded.encode())))
+        writer.add_json(to_tantivy_json(opened.layout, document_fields(doc, encoded.encode())))
