@@ -30,7 +30,7 @@ Rules a query must follow:
   for a few more languages (catalan, serbian, ...): those stem in the JSONB read
   table but not in Tantivy.
 * Boosts for relevance are in ``LayoutField.boost`` (title highest).
-* Prices: per currency two i64 fast+indexed fields, ``price_min__EUR`` and
+* Prices: per currency two i64 fast fields (not indexed), ``price_min__EUR`` and
   ``price_max__EUR`` (minor units; see ``price_field``), for every ISO 4217 code in
   ``CURRENCIES``. Range filter in one currency: ``Query.range_query(schema,
   price_field("min", "EUR"), FieldType.Integer, lo, hi)`` (or overlap of
@@ -38,7 +38,10 @@ Rules a query must follow:
   order_by_field=price_field("min", "EUR"), order=Order.Asc)``. Verified with
   tantivy 0.27: range queries and ordering work on these integer fields, while
   they do NOT work on JSON sub-paths in the Python binding, hence one field per
-  currency. A document without a price in that currency has no value there (sorted
+  currency. Fast only: a range query reads the column, and no term query is ever
+  run on a price (an equal price is the range [p, p]). Indexed, the 358 fields cost
+  every commit half its CPU (a term dictionary each per segment, on this machine
+  ~17 ms a commit of 13 products, session 15). A document without a price in that currency has no value there (sorted
   last in both orders; ``Query.exists_query(field)`` filters it). ``currencies``
   lists the currencies a product has, as raw terms.
 * Facets: ``category`` holds ``/<root handle>/.../<handle>`` per category of a
@@ -65,6 +68,9 @@ document puts in which field.
 Changes after the first commit (kept compatible): added the ``tombstone`` bool field
 (tombstone markers, see above). ``LAYOUT_VERSION``
 changes whenever an existing index can no longer be read with this module.
+Version 2: the price fields are no longer indexed (fast only). An index written under
+version 1 has another schema: the sink refuses to open it (``SinkConfigError``); rebuild
+it into a new index version (``rustok replay``).
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ from typing import Literal, Union
 
 from contracts.documents import ContentDocument, ProductDocument
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 FieldKind = Literal["raw", "text", "integer", "float", "date", "facet", "bool", "json", "bytes"]
 FieldValue = Union[str, int, float, bool, datetime, bytes]
@@ -178,7 +184,11 @@ class IndexLayout:
         return tuple(out)
 
     def kind_of(self, field_name: str) -> FieldKind:
-        return _kinds(self)[field_name]
+        return _by_name(self)[field_name].kind
+
+    def indexed(self, field_name: str) -> bool:
+        """Whether ``field_name`` has an inverted index (term queries work on it)."""
+        return _by_name(self)[field_name].indexed
 
 
 def _raw(name: str, doc: str, stored: bool = False) -> LayoutField:
@@ -224,7 +234,7 @@ PRODUCT_LAYOUT = IndexLayout(
         LayoutField("vendor", "text", boost=1.2),
         LayoutField("description", "text", boost=1.0),
     ) + tuple(
-        LayoutField(price_field(bound, cur), "integer", fast=True, indexed=True)
+        LayoutField(price_field(bound, cur), "integer", fast=True, indexed=False)
         for cur in CURRENCIES for bound in ("min", "max")
     ),
 )
@@ -249,15 +259,14 @@ CONTENT_LAYOUT = IndexLayout(
 
 LAYOUTS: dict[DocType, IndexLayout] = {"product": PRODUCT_LAYOUT, "content": CONTENT_LAYOUT}
 
-_KINDS: dict[str, dict[str, FieldKind]] = {}
+_BY_NAME: dict[str, dict[str, LayoutField]] = {}
 
 
-def _kinds(layout: IndexLayout) -> dict[str, FieldKind]:
-    kinds = _KINDS.get(layout.doc_type)
-    if kinds is None:
-        kinds = {f.name: f.kind for f in layout.concrete_fields()}
-        _KINDS[layout.doc_type] = kinds
-    return kinds
+def _by_name(layout: IndexLayout) -> dict[str, LayoutField]:
+    fields = _BY_NAME.get(layout.doc_type)
+    if fields is None:
+        fields = _BY_NAME[layout.doc_type] = {f.name: f for f in layout.concrete_fields()}
+    return fields
 
 
 Fields = dict[str, list[FieldValue]]

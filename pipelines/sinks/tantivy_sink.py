@@ -26,7 +26,7 @@ from pathlib import Path
 
 import tantivy
 
-from contracts.search_index import LAYOUTS, IndexLayout, document_fields, root_key
+from contracts.search_index import LAYOUT_VERSION, LAYOUTS, IndexLayout, document_fields, root_key
 from pipelines.model import DocType, RootDocuments
 from pipelines.sinks.buffer import DOC_TYPES, EmissionBuffer, check_doc_types
 from pipelines.sinks.errors import SinkBackpressure, SinkConfigError
@@ -108,7 +108,15 @@ class TantivySink:
 
     def _open_one(self, doc_type: DocType) -> _Open:
         layout = LAYOUTS[doc_type]
-        index = open_index(layout, index_path(self._root, doc_type, self._version))
+        path = index_path(self._root, doc_type, self._version)
+        try:
+            index = open_index(layout, path)
+        except ValueError as exc:
+            if "schema does not match" in str(exc):
+                raise SinkConfigError(
+                    f"the {doc_type} index in {path} was written under another layout than version {LAYOUT_VERSION}"
+                    " of contracts.search_index; rebuild it into a new index version (rustok replay)") from exc
+            raise
         try:
             writer = index.writer(self._heap_size, self._threads)
         except ValueError as exc:

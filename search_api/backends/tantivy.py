@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import tantivy
 
+from contracts.search_index import LAYOUTS
 from search_api.backends import tantivy_query as tq
 from search_api.backends.base import (Document, FacetValue, Hit, Scope, SearchResult, StoredDocument, next_cursor,
                                       sort_facet)
@@ -217,6 +218,7 @@ class _Sorter:
         self.field = tq.sort_field(request)
         self.desc = request.sort in ("price_desc", "newest")
         self.is_date = self.field == "published_at"
+        self.indexed = LAYOUTS[request.doc_type].indexed(self.field)
 
     def _key(self, raw: Any) -> SortValue:
         if raw is None:
@@ -285,7 +287,10 @@ class _Sorter:
             limit *= 4
 
     def _equals(self, key: SortValue) -> tantivy.Query:
-        """A term query: the posting list of one value, where a range query scans the column."""
+        """A term query where the field is indexed (the posting list of one value, where a range
+        query scans the column); prices are fast fields only, so there the range [key, key]."""
+        if not self.indexed:
+            return self._range(key, key)
         value = _EPOCH + timedelta(seconds=int(key)) if self.is_date else key  # type: ignore[arg-type]
         return tantivy.Query.term_query(self.searcher_schema, self.field, value)
 

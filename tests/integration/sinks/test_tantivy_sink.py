@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,9 +14,9 @@ import tantivy
 
 from contracts.documents import ContentDocument, ProductDocument
 from contracts.ids import new_id
-from contracts.search_index import LAYOUTS, analysed_field, analyzer_for_locale, price_field
+from contracts.search_index import LAYOUTS, PRODUCT_LAYOUT, analysed_field, analyzer_for_locale, price_field
 from pipelines.model import DocType
-from pipelines.sinks.errors import InvalidEmission, SinkBackpressure
+from pipelines.sinks.errors import InvalidEmission, SinkBackpressure, SinkConfigError
 from pipelines.sinks.tantivy_schema import open_index
 from pipelines.sinks.tantivy_sink import TantivySink, _replace, index_path
 
@@ -142,6 +143,11 @@ def test_price_range_and_sort_work_per_currency(sink: TantivySink, tmp_path: Pat
     eur_min = price_field("min", "EUR")
     in_range = tantivy.Query.range_query(index.schema, eur_min, tantivy.FieldType.Integer, 800, 2000)
     assert sorted(d.title for d in search(index, tenant, in_range)) == ["mid"]
+    # Fast fields only (no term dictionary): an equal price is the range [p, p].
+    equal = tantivy.Query.range_query(index.schema, eur_min, tantivy.FieldType.Integer, 1500, 1500)
+    assert [d.title for d in search(index, tenant, equal)] == ["mid"]
+    with pytest.raises(ValueError, match="not indexed"):
+        search(index, tenant, tantivy.Query.term_query(index.schema, eur_min, 1500))
     has_eur = tantivy.Query.exists_query(eur_min)
     ascending = search(index, tenant, has_eur, order_by_field=eur_min, order=tantivy.Order.Asc)
     assert [d.title for d in ascending] == ["cheap", "mid", "dear"]
@@ -226,3 +232,14 @@ def test_a_bad_emission_is_refused_whole(sink: TantivySink, tmp_path: Path) -> N
         sink.write([product_emission(tenant, pid, 1), emit(tenant, pid, 2, product(tenant, new_id(), version=2))])
     sink.flush()
     assert search(reader(tmp_path), tenant) == []
+
+
+def test_an_index_written_under_another_layout_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    """Layout 1 indexed every price field; an index it wrote cannot be opened under layout 2."""
+    indexed_prices = tuple(dataclasses.replace(f, indexed=True) if f.name.startswith("price_") else f
+                           for f in PRODUCT_LAYOUT.fields)
+    open_index(dataclasses.replace(PRODUCT_LAYOUT, fields=indexed_prices), index_path(tmp_path, "product", 1))
+    stale = TantivySink(tmp_path, doc_types=("product",), heap_size=20_000_000)
+    with pytest.raises(SinkConfigError, match="another layout.*rustok replay"):
+        stale.setup()
+
