@@ -39,11 +39,11 @@ Rules a query must follow:
   tantivy 0.27: range queries and ordering work on these integer fields, while
   they do NOT work on JSON sub-paths in the Python binding, hence one field per
   currency. Fast only: a range query reads the column, and no term query is ever
-  run on a price (an equal price is the range [p, p]). Indexed, the 358 fields cost
-  every commit half its CPU (a term dictionary each per segment, on this machine
-  ~17 ms a commit of 13 products, session 15). A document without a price in that currency has no value there (sorted
-  last in both orders; ``Query.exists_query(field)`` filters it). ``currencies``
-  lists the currencies a product has, as raw terms.
+  run on a price (an equal price is the range [p, p]). Indexed, the 358 fields
+  doubled the CPU of a commit: a term dictionary each, in every segment written or
+  merged (session 15). A document without a price in that currency has no value
+  there (sorted last in both orders; ``Query.exists_query(field)`` filters it).
+  ``currencies`` lists the currencies a product has, as raw terms.
 * Facets: ``category`` holds ``/<root handle>/.../<handle>`` per category of a
   product (content: ``/<category slug>``); ``tag`` holds ``/<tag slug>``. A term
   query on ``Facet.from_string("/men")`` also matches ``/men/shirts``. For facet
@@ -182,9 +182,6 @@ class IndexLayout:
             for analyzer in ANALYZERS:
                 out.append(LayoutField(analysed_field(f.name, analyzer), "text", f.stored, f.fast, True, f.boost, f.doc))
         return tuple(out)
-
-    def kind_of(self, field_name: str) -> FieldKind:
-        return _by_name(self)[field_name].kind
 
     def indexed(self, field_name: str) -> bool:
         """Whether ``field_name`` has an inverted index (term queries work on it)."""

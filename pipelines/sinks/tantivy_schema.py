@@ -91,6 +91,6 @@ def _bytes_fields(layout: IndexLayout) -> frozenset[str]:
 
 def to_tantivy_json(layout: IndexLayout, fields: dict[str, list[FieldValue]]) -> str:
     """The JSON document ``IndexWriter.add_json`` takes, from ``contracts.search_index.document_fields`` output."""
-    for name in _bytes_fields(layout).intersection(fields):
-        fields[name] = [b64encode(v if isinstance(v, bytes) else str(v).encode()).decode() for v in fields[name]]
-    return orjson.dumps(fields, option=_JSON_OPTIONS).decode()
+    encoded = {name: [b64encode(v if isinstance(v, bytes) else str(v).encode()).decode() for v in fields[name]]
+               for name in _bytes_fields(layout).intersection(fields)}
+    return orjson.dumps({**fields, **encoded} if encoded else fields, option=_JSON_OPTIONS).decode()
