@@ -24,6 +24,7 @@ from connectors.embedded import (
 )
 from connectors.embedded.records import ChangeRecord
 from rustok.postgres import EmbeddedPostgres, ServerInfo, drop_database, ensure_database
+from tests.waiting import wait_for
 
 SCHEMA = """
 CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -304,9 +305,8 @@ def test_slot_lag_is_reported_and_shrinks_once_confirmed(dsn: str) -> None:
         assert behind.active
         poll_until(conn, consumer, 1)
         # The server applies a confirmation when its walsender reads it: moments after it was sent.
-        deadline = time.monotonic() + 5
-        while (caught_up := conn.lag()).bytes_behind == behind.bytes_behind and time.monotonic() < deadline:
-            conn.poll(0.05)
+        wait_for(lambda: conn.lag().bytes_behind != behind.bytes_behind, timeout=5, poll=lambda: conn.poll(0.05))
+        caught_up = conn.lag()
         assert caught_up.bytes_behind is not None and caught_up.bytes_behind < behind.bytes_behind
         assert caught_up.seconds_since_confirm is not None and caught_up.seconds_since_confirm < 5
         assert len(changes(consumer.records)) == 2000

@@ -242,4 +242,3 @@ def test_an_index_written_under_another_layout_is_refused_with_the_way_out(tmp_p
     stale = TantivySink(tmp_path, doc_types=("product",), heap_size=20_000_000)
     with pytest.raises(SinkConfigError, match="another layout.*rustok replay"):
         stale.setup()
-
