@@ -14,7 +14,9 @@ garbage collector and the load average, to ``bench/results/pipeline_rebuild.json
 Stages overlap: a snapshot's roots are built ("project") while the sinks write the slice
 before ("sinks", on another thread), so the stage seconds can add up to more than the wall
 time; ``connector_and_other`` is then 0. On a shared machine, compare
-``python_cpu_seconds`` (all threads of the rebuild's process) rather than wall time.
+``python_cpu_seconds`` (all threads of the rebuild's process) and ``postgres_cpu_seconds`` (the
+local server's processes over the run, read from ``/proc``; None for a server elsewhere) rather
+than wall time.
 
     .venv/bin/python -m bench.pipeline_rebuild                  # 20k products, 3 runs
     .venv/bin/python -m bench.pipeline_rebuild --small          # smoke run
@@ -48,6 +50,7 @@ from typing import Any
 import psycopg
 
 from bench.generator import Manifest, generate
+from bench.procstat import local_postmaster, postgres_cpu_seconds
 from migrations import runner
 from pipelines.runtime.metrics import PipelineMetrics
 from pipelines.state.sqlite import DEFAULT_MEMORY_ROWS
@@ -210,8 +213,14 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_events_per_second": round(statistics.median(r["events_per_second"] for r in runs)),
         "median_documents_per_second": round(statistics.median(r["documents_per_second"] for r in runs)),
         "median_events_per_python_cpu_second": round(statistics.median(r["events_per_python_cpu_second"] for r in runs)),
+        "median_postgres_cpu_seconds": _median_or_none([r.get("postgres_cpu_seconds") for r in runs]),
         "best_events_per_second": max(r["events_per_second"] for r in runs),
     }
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 2) if known else None
 
 
 class GcTimer:
@@ -252,6 +261,7 @@ def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path 
     (``state_memory_rows``: the pipeline's ``PipelineOptions.state_memory_rows``)."""
     template, manifest = prepared or prepare_template(admin_url, products, seed)
     expected = (manifest.product_documents, manifest.content_documents)
+    postmaster = local_postmaster(admin_url)
     results = []
     try:
         for i in range(runs):
@@ -259,8 +269,15 @@ def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path 
             url = clone(admin_url, template, name)
             try:
                 with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                    results.append(pool.submit(_child_run, url, work / f"state-{i}", slot, expected,
-                                               profile if i == 0 else None, state_memory_rows).result())
+                    server_before = postgres_cpu_seconds(postmaster)
+                    run = pool.submit(_child_run, url, work / f"state-{i}", slot, expected,
+                                      profile if i == 0 else None, state_memory_rows).result()
+                    server_after = postgres_cpu_seconds(postmaster)
+                # The server's share: the snapshot's reads, the read tables' writes, WAL (the
+                # child's own start-up and its check of the read tables are in it too).
+                run["postgres_cpu_seconds"] = (round(server_after - server_before, 2)
+                                               if server_before is not None and server_after is not None else None)
+                results.append(run)
             finally:
                 drop_slot(url, slot)
                 drop_database(admin_url, name)

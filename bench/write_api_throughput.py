@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench.procstat import cpu_seconds, postgres_cpu_seconds
 from migrations import runner
 from rustok.postgres import EmbeddedPostgres, ensure_database
 
@@ -145,34 +146,6 @@ def _client_raw(port: int, token: str, first: int, products: int, clients: int, 
              "client_cpu_seconds": time.process_time() - cpu})
 
 
-def _stat(pid: int | str) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far, from /proc (Linux)."""
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu_seconds(postmaster: int | None) -> float | None:
-    """CPU of a PostgreSQL cluster so far: the postmaster, its live children (backends,
-    WAL writer, ...) and its children that have exited. None without a local postmaster."""
-    if postmaster is None:
-        return None
-    fields = _stat(postmaster)
-    ticks = sum(int(f) for f in fields[11:15])
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                child = _stat(entry.name)
-            except OSError:  # exited meanwhile
-                continue
-            if int(child[1]) == postmaster:
-                ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def _client(base: str, token: str, first: int, products: int, clients: int, out: Any) -> None:
     """One client process: ``clients`` threads; sends back latencies, errors, seconds and its CPU."""
     latencies: list[float] = []
@@ -193,15 +166,15 @@ def _one_run(base: str, token: str, server_pid: int, first: int, products: int, 
              client: str = "raw", postmaster: int | None = None) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     out = spawn.Queue()
-    load_before, server_cpu, postgres_cpu = os.getloadavg(), _cpu_seconds(server_pid), _postgres_cpu_seconds(postmaster)
+    load_before, server_cpu, postgres_cpu = os.getloadavg(), cpu_seconds(server_pid), postgres_cpu_seconds(postmaster)
     port = int(base.rsplit(":", 1)[1])
     worker = (spawn.Process(target=_client_raw, args=(port, token, first, products, clients, out)) if client == "raw"
               else spawn.Process(target=_client, args=(base, token, first, products, clients, out)))
     worker.start()
     measured = out.get(timeout=600)
     worker.join(30)
-    server_cpu = _cpu_seconds(server_pid) - server_cpu
-    postgres_after = _postgres_cpu_seconds(postmaster)
+    server_cpu = cpu_seconds(server_pid) - server_cpu
+    postgres_after = postgres_cpu_seconds(postmaster)
     postgres_ms = (None if postgres_cpu is None or postgres_after is None
                    else round((postgres_after - postgres_cpu) / len(measured["latencies"]) * 1000, 2))
     ordered = sorted(measured["latencies"])

@@ -78,6 +78,8 @@ _TABLES: dict[DocType, _Table] = {
     "content": _Table("content", "index_content", "node_id", "slug", ("kind", "published_at")),
 }
 
+# The documents stay uncompressed in the staging table as in the read tables (migration 0014):
+# pglz would compress each one on the way in and decompress it on the way out.
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS _sink_roots_{t} (
     tenant_id uuid NOT NULL, id uuid NOT NULL, version bigint NOT NULL, committed_at timestamptz
@@ -86,7 +88,7 @@ CREATE TEMP TABLE IF NOT EXISTS _sink_docs_{t} (
     tenant_id uuid NOT NULL, id uuid NOT NULL, locale text NOT NULL, key text, status text NOT NULL,
     kind text, published_at timestamptz, ts_config text NOT NULL, document jsonb NOT NULL,
     source_lsn bigint NOT NULL, committed_at timestamptz
-) ON COMMIT DELETE ROWS;
+) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS _sink_existing_{t} (
     tenant_id uuid NOT NULL, id uuid NOT NULL, locale text NOT NULL, source_lsn bigint NOT NULL
 ) ON COMMIT DELETE ROWS;

@@ -336,3 +336,16 @@ def test_a_small_flush_probes_its_roots_rows_by_primary_key_never_scanning_the_t
     assert "locale" in plan.split(probe[0])[1].splitlines()[1], plan  # the probe's condition names the locale
     flush(sink, *batch)
     assert [r[4] for r in rows(database_url) if r[1] == ids[0]] == [2, 2, 2]
+
+
+def test_a_document_of_a_few_kilobytes_is_stored_inline_without_compression(sink: PostgresSink, database_url: str) -> None:
+    # Compressed, every write of a document paid pglz and every read of it (the stored
+    # tsvector's six lookups included) decompressed it again (migration 0014).
+    tenant, pid = new_id(), new_id()
+    description = " ".join(f"Linen shirt number {n} washes well and keeps its shape." for n in range(60))
+    flush(sink, product_emission(tenant, pid, 7, locales=("en",), description=description))
+    with psycopg.connect(database_url) as conn:
+        stored, raw = conn.execute(
+            "SELECT pg_column_size(document), octet_length(document::text) FROM index_products").fetchone()  # type: ignore[misc]
+    assert raw > 3000
+    assert stored >= raw  # jsonb is no smaller than its text; pglz would have halved this repetitive text
