@@ -53,7 +53,7 @@ from connectors.embedded.records import ChangeRecord
 from contracts.envelope import ChangeEvent
 from pipelines.emission_codec import decode_emission, encode_emission
 from pipelines.model import RootDocuments
-from pipelines.sinks.base import Sink, write_and_flush
+from pipelines.sinks.base import BulkLoads, Sink, write_and_flush
 
 from .checkpoints import PostgresCheckpoints
 from .dead_letters import DeadLetters
@@ -345,9 +345,22 @@ class EmbeddedRunner:
         Every slice is durable in every sink, and the state written, before this returns
         or raises; each sink is still used by one thread at a time.
         """
-        with self._gc_paused():
+        with self._gc_paused(), self._bulk_load():
             self._emit_pending_slices()
         self._forgotten_through = max(self._forgotten_through, self._batch_commit or 0)
+
+    @contextmanager
+    def _bulk_load(self) -> Iterator[None]:
+        """The absorbed roots are built once each, and this runner alone writes its sinks'
+        versions: sinks that can take that the quick way are told so (``BulkLoads``)."""
+        bulk = [sink for sink in self._sinks if isinstance(sink, BulkLoads)]
+        for sink in bulk:
+            sink.begin_bulk()
+        try:
+            yield
+        finally:
+            for sink in bulk:
+                sink.end_bulk()
 
     @contextmanager
     def _gc_paused(self) -> Iterator[None]:

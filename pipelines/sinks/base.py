@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pipelines.model import RootDocuments
 
@@ -29,6 +29,21 @@ class Sink(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BulkLoads(Protocol):
+    """A sink that can take a bulk load the quick way.
+
+    Between ``begin_bulk()`` and ``end_bulk()`` the caller writes each root at most once, with
+    nothing else writing the sink's index versions (a snapshot's roots, built once each at its
+    end). A sink that found a version empty at the first flush of the bulk may then add the
+    documents without looking for what it holds; where it cannot be sure, it takes its usual way.
+    """
+
+    def begin_bulk(self) -> None: ...
+
+    def end_bulk(self) -> None: ...
 
 
 def write_and_flush(sinks: Sequence[Sink], batch: Sequence[RootDocuments], executor: Executor | None,

@@ -160,6 +160,12 @@ WHERE d.key IS NOT NULL AND h.index_version = %(v)s AND h.tenant_id = d.tenant_i
   AND h.locale = d.locale AND h.{key} = d.key AND h.{id} <> d.id
 """
 
+# A bulk load into an empty version (``begin_bulk``): straight into the read table.
+_COPY_DIRECT = """
+COPY {table} (index_version, tenant_id, locale, {id}, {key}, status, {extra_cols}ts_config, document, source_lsn,
+              source_committed_at) FROM STDIN
+"""
+
 _INSERT = """
 INSERT INTO {table} AS p (index_version, tenant_id, locale, {id}, {key}, status, {extra_cols}
                           ts_config, document, source_lsn, source_committed_at, indexed_at)
@@ -223,6 +229,7 @@ class PostgresSink:
         self._rows_at_analyze: dict[DocType, float] = {}
         self._written_since_clean: dict[DocType, int] = {}
         self._upkeep: _Upkeep | None = None
+        self._bulk: dict[DocType, bool] | None = None  # during a bulk load: per doc type, whether it goes direct
         self.last_flush = FlushStats()
 
     @property
@@ -257,6 +264,18 @@ class PostgresSink:
             self._drop_connection()
             raise SinkBackpressure(f"read-model flush failed, retry: {exc}", RETRY_AFTER_SECONDS) from exc
 
+    def begin_bulk(self) -> None:
+        """Each root written from now until ``end_bulk`` is written once, and nothing else writes
+        these versions (``BulkLoads``). A version found empty at the bulk's first flush takes the
+        documents by COPY straight into the read table: none of the staging, the stored versions'
+        lookup or the claims' checks has anything to find there. Two roots that still claim one
+        handle (a locale's fallback can give two products the same one) fail that COPY, and
+        that flush alone goes the checked way."""
+        self._bulk = {}
+
+    def end_bulk(self) -> None:
+        self._bulk = None
+
     def close(self) -> None:
         if self._upkeep is not None:
             self._upkeep.close()  # waits for the work under way
@@ -279,6 +298,14 @@ class PostgresSink:
         self, conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissions: list[RootDocuments]
     ) -> FlushStats:
         params = {"v": self._versions[table.doc_type]}
+        if self._direct(conn, table):
+            try:
+                with conn.transaction():  # a savepoint: a failed COPY leaves the flush's other work
+                    written = _copy_direct(conn, table, params["v"], emissions)
+                self._resized_since_analyze[table.doc_type] = self._resized_since_analyze.get(table.doc_type, 0) + written
+                return FlushStats(len(emissions), rows_written=written)
+            except psycopg.errors.UniqueViolation as exc:
+                log.info("a bulk flush claims a key twice; it is applied the checked way", extra={"error": str(exc)})
         _copy_in(conn, table, emissions)
         cur = conn.cursor()
         cur.execute(_sql(_LOCK_EXISTING, table), params)
@@ -308,6 +335,17 @@ class PostgresSink:
         if written < CLEAN_PENDING_ROWS:  # a bulk flush (a rebuild's) leaves them to its INSERT, in bulk
             self._written_since_clean[table.doc_type] = self._written_since_clean.get(table.doc_type, 0) + written
         return FlushStats(len(emissions), len(stale), written, evicted, lost + blocked + candidates - written)
+
+    def _direct(self, conn: psycopg.Connection[tuple[object, ...]], table: _Table) -> bool:
+        """Whether this flush may COPY straight into ``table``: in a bulk load whose first flush
+        found the version empty."""
+        if self._bulk is None:
+            return False
+        if table.doc_type not in self._bulk:
+            row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name} WHERE index_version = %s)",
+                               (self._versions[table.doc_type],)).fetchone()
+            self._bulk[table.doc_type] = row is not None and row[0] is False
+        return self._bulk[table.doc_type]
 
     def _keep_up(self) -> None:
         """Hand the upkeep that is due to ``_Upkeep``: ANALYZE of a table whose size changed,
@@ -439,6 +477,21 @@ def _copy_in(conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissi
     # the columns the statements join on, put that right; a larger flush is estimated well.
     if len(emissions) < _ANALYZE_BELOW_ROOTS:
         conn.execute(f"ANALYZE _sink_roots_{t}; ANALYZE _sink_docs_{t} (tenant_id, id, locale, key, source_lsn)")
+
+
+def _copy_direct(conn: psycopg.Connection[tuple[object, ...]], table: _Table, version: int,
+                 emissions: list[RootDocuments]) -> int:
+    """COPY the emissions' documents into the read table itself; returns the rows written."""
+    written = 0
+    with conn.cursor().copy(_sql(_COPY_DIRECT, table)) as copy:
+        for e in emissions:
+            for doc, encoded in zip(e.documents, e.documents_json(), strict=True):
+                key = doc.handle if doc.doc_type == "product" else doc.slug
+                extra = tuple(getattr(doc, column) for column in table.extra_columns)
+                copy.write_row((version, doc.tenant_id, doc.locale, doc.id, key, doc.status, *extra,
+                                text_search_config(doc.locale), encoded, e.version, e.committed_at))
+                written += 1
+    return written
 
 
 def live_version_on(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType) -> int:

@@ -3,7 +3,9 @@ projection core with its SQLite state, the JSONB read tables and Tantivy."""
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from bench.generator import generate
 from pipelines.model import RootDocuments
 from pipelines.runtime.dead_letters import PostgresDeadLetters
 from rustok import demo
@@ -166,3 +169,48 @@ def wait_for_applied(database_url: str, pipeline: EmbeddedPipeline) -> int:
     assert pipeline.runner is not None
     wait_for(lambda: applied_lsn(database_url) == pipeline.runner.applied_lsn, timeout=5)  # type: ignore[union-attr]
     return pipeline.runner.applied_lsn
+
+
+class BulkRecordingSink(RecordingSink):
+    """Notes which emissions came inside a bulk load (``BulkLoads``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_bulk = False
+        self.bulk_written: list[RootDocuments] = []
+        self.bulks = 0
+
+    def begin_bulk(self) -> None:
+        self.in_bulk, self.bulks = True, self.bulks + 1
+
+    def end_bulk(self) -> None:
+        self.in_bulk = False
+
+    def write(self, batch: Sequence[RootDocuments]) -> None:
+        (self.bulk_written if self.in_bulk else self.written).extend(batch)
+
+
+def test_a_snapshot_is_written_as_one_bulk_load_each_root_once_and_the_stream_after_it_is_not(
+    options: PipelineOptions, database_url: str
+) -> None:
+    # What a sink may rely on in a bulk load (the JSONB sink COPYs it straight into an empty
+    # version): about 7,500 rows, so more than a flush is absorbed before the snapshot ends.
+    made = generate(database_url, 300, seed=7)
+    sink = BulkRecordingSink()
+    changed = str(uuid.UUID(hashlib.md5(b"p1").hexdigest()))  # the generator's product 1
+    with EmbeddedPipeline(options, extra_sinks=[sink]) as pipeline, \
+            psycopg.connect(database_url, autocommit=True) as conn:
+        assert pipeline.runner is not None
+        wait_for_applied(database_url, pipeline)
+        conn.execute("UPDATE commerce_product_translations SET title = 'Renamed' WHERE product_id = %s"
+                     " AND locale = 'en'", (changed,))
+        wait_for(lambda: any(str(e.root.id) == changed for e in sink.written), timeout=5)
+    roots = [e.root for e in sink.bulk_written]
+    assert sink.bulks == 1 and not sink.in_bulk
+    assert len(roots) == len(set(roots)) and changed in {str(r.id) for r in roots}
+    assert {str(e.root.id) for e in sink.written} == {changed}
+    # The read tables took the bulk load whole, and the change after it.
+    products = table_documents(database_url)
+    assert len(products) == made.product_documents
+    assert len(table_documents(database_url, "index_content")) == made.content_documents
+    assert [d["title"] for (_, locale, pid), d in products.items() if pid == changed and locale == "en"] == ["Renamed"]
