@@ -14,7 +14,8 @@ garbage collector and the load average, to ``bench/results/pipeline_rebuild.json
 Stages overlap: a snapshot's roots are built ("project") while the sinks write the slice
 before ("sinks", on another thread), so the stage seconds can add up to more than the wall
 time; ``connector_and_other`` is then 0. On a shared machine, compare
-``python_cpu_seconds`` (all threads of the rebuild's process) and ``postgres_cpu_seconds`` (the
+``python_cpu_seconds`` (all threads of the rebuild's process), ``writer_cpu_seconds`` (the Tantivy
+sink's writer process, ``pipelines.sinks.tantivy_writer``) and ``postgres_cpu_seconds`` (the
 local server's processes over the run, read from ``/proc``; None for a server elsewhere) rather
 than wall time.
 
@@ -136,9 +137,11 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process (all its threads): less sensitive to a shared machine than wall time."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU time of this process (all its threads), or of its ended children (``RUSAGE_CHILDREN``:
+    the Tantivy sink's writer process, once the pipeline stopped): less sensitive to a shared
+    machine than wall time."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -172,7 +175,7 @@ def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int,
                                                 state_memory_rows=state_memory_rows))
     load_before = load_average()
     profiler = cProfile.Profile() if profile else None
-    cpu_before = cpu_seconds()
+    cpu_before, children_before = cpu_seconds(), cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -184,6 +187,7 @@ def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int,
     stop_started = time.perf_counter()
     pipeline.stop()
     stop_seconds = time.perf_counter() - stop_started
+    writer_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - children_before
     if profiler and profile:
         profiler.dump_stats(profile)
     counts = read_model_counts(database_url)
@@ -199,6 +203,7 @@ def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int,
         "documents_per_second": round(documents / wall),
         "python_cpu_seconds": round(cpu, 3),
         "events_per_python_cpu_second": round(events / cpu),
+        "writer_cpu_seconds": round(writer_cpu, 3),
         "stop_seconds": round(stop_seconds, 3),
         "stages_seconds": stage_split(pipeline.metrics, wall),
         "peak_rss_mb_so_far": peak_rss_mb(),
@@ -250,6 +255,7 @@ def _child_run(database_url: str, state_dir: Path, slot: str, expected: tuple[in
     result["gc_seconds"] = round(collector.seconds, 3)
     result["gc_full_collections"] = collector.full
     result["peak_rss_mb"] = peak_rss_mb()  # this child's: the rebuild alone
+    result["writer_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return result
 
 

@@ -15,15 +15,21 @@ to tenant-scoped queries) so a late older emission cannot resurrect the root.
 ``flush`` commits and reloads the reader: when it returns, the documents are on disk
 and visible. A failed flush rolls the writer back, so uncommitted operations never
 leak into the next commit; after a crash the directory shows the last commit only.
+
+The writers live in a process of their own (``tantivy_writer``): this process reads
+(versions, the ``index`` handle) and turns documents into JSON; the writer process
+deletes, adds and commits, out of reach of this process's GIL.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import tantivy
 
 from contracts.search_index import LAYOUT_VERSION, LAYOUTS, IndexLayout, document_fields, root_key
@@ -31,10 +37,14 @@ from pipelines.model import DocType, RootDocuments
 from pipelines.sinks.buffer import DOC_TYPES, EmissionBuffer, check_doc_types
 from pipelines.sinks.errors import SinkBackpressure, SinkConfigError
 from pipelines.sinks.tantivy_schema import open_index, to_tantivy_json
+from pipelines.sinks.tantivy_writer import Operation, WriterError, WriterGone, WriterProcess
 
 log = logging.getLogger(__name__)
 
 LOCK_RETRY_SECONDS = 2.0
+# Documents per message to the writer process: it indexes one while the next is made.
+CHUNK_DOCUMENTS = 500
+LOCK_WAIT_SECONDS = 5.0  # for the lock of a dead sink's writer process, which finishes its flush first
 
 
 def index_path(root: Path, doc_type: DocType, index_version: int) -> Path:
@@ -44,11 +54,10 @@ def index_path(root: Path, doc_type: DocType, index_version: int) -> Path:
 @dataclass
 class _Open:
     layout: IndexLayout
-    index: tantivy.Index
-    writer: tantivy.IndexWriter
+    index: tantivy.Index  # this process's reader of the index; the writer process writes it
     committed: dict[str, int] = field(default_factory=dict)  # root_key → version, written since open
     # Nothing was in the index when this writer took it (a fresh build): a root this sink has
-    # not written has no stored version, so the per-root lookup is skipped.
+    # not written has no stored version and nothing to delete, so neither is looked for.
     empty_at_open: bool = False
 
 
@@ -76,12 +85,17 @@ class TantivySink:
         self._threads = num_threads
         self._buffer = EmissionBuffer(self._doc_types)
         self._open: dict[DocType, _Open] = {}
+        self._writer: WriterProcess | None = None
         self.stale_skipped = 0
 
     def setup(self) -> None:
-        for doc_type in self._doc_types:
-            if doc_type not in self._open:
-                self._open[doc_type] = self._open_one(doc_type)
+        try:
+            for doc_type in self._doc_types:
+                if doc_type not in self._open:
+                    self._open[doc_type] = self._open_one(doc_type)
+        except BaseException:
+            self.close()  # no writer process is left behind; a retry starts a new one
+            raise
 
     def index(self, doc_type: DocType) -> tantivy.Index:
         """The sink's own index handle (already reloaded after each flush)."""
@@ -95,41 +109,58 @@ class TantivySink:
         if not pending:
             return
         self.setup()
-        for doc_type, opened in self._open.items():
+        for doc_type, opened in list(self._open.items()):
             emissions = [e for e in pending if e.root.doc_type == doc_type]
             if emissions:
-                self._flush_one(opened, emissions)
+                self._flush_one(doc_type, opened, emissions)
 
     def close(self) -> None:
-        # Dropping a writer without commit discards its uncommitted operations and frees the lock.
-        for opened in self._open.values():
-            opened.writer.rollback()
+        # The writer process drops its uncommitted operations and frees the locks.
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self._open.clear()
+
+    def _writer_process(self) -> WriterProcess:
+        if self._writer is not None and not self._writer.alive:
+            self.close()  # every index is opened again in the new process
+        if self._writer is None:
+            self._writer = WriterProcess()
+        return self._writer
 
     def _open_one(self, doc_type: DocType) -> _Open:
         layout = LAYOUTS[doc_type]
         path = index_path(self._root, doc_type, self._version)
-        try:
-            index = open_index(layout, path)
-        except ValueError as exc:
-            if "schema does not match" in str(exc):
-                raise SinkConfigError(
-                    f"the {doc_type} index in {path} was written under another layout than version {LAYOUT_VERSION}"
-                    " of contracts.search_index; rebuild it into a new index version (rustok replay)") from exc
-            raise
-        try:
-            writer = index.writer(self._heap_size, self._threads)
-        except ValueError as exc:
-            if "LockBusy" in str(exc):
-                raise SinkBackpressure(f"{doc_type} index is locked by another writer", LOCK_RETRY_SECONDS) from exc
-            raise
+        writer = self._writer_process()
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                writer.open(doc_type, path, self._heap_size, self._threads)
+                break
+            except WriterError as exc:
+                if "schema does not match" in str(exc):
+                    raise SinkConfigError(
+                        f"the {doc_type} index in {path} was written under another layout than version {LAYOUT_VERSION}"
+                        " of contracts.search_index; rebuild it into a new index version (rustok replay)") from exc
+                if "LockBusy" not in str(exc):
+                    raise
+                # The writer process of a sink whose process just died frees the lock as it exits.
+                if time.monotonic() > deadline:
+                    raise SinkBackpressure(f"{doc_type} index is locked by another writer", LOCK_RETRY_SECONDS) from exc
+                time.sleep(0.05)
+            except WriterGone as exc:
+                raise SinkBackpressure(str(exc), LOCK_RETRY_SECONDS) from exc
+        index = open_index(layout, path)
         index.reload()
-        return _Open(layout, index, writer, empty_at_open=index.searcher().num_docs == 0)
+        return _Open(layout, index, empty_at_open=index.searcher().num_docs == 0)
 
-    def _flush_one(self, opened: _Open, emissions: list[RootDocuments]) -> None:
+    def _flush_one(self, doc_type: DocType, opened: _Open, emissions: list[RootDocuments]) -> None:
         searcher = opened.index.searcher()
         applied: dict[str, int] = {}
-        try:
+
+        def chunks() -> Iterator[list[Operation]]:
+            chunk: list[Operation] = []
+            documents = 0
             for emission in emissions:
                 key = root_key(emission.root.tenant_id, emission.root.id)
                 stored = opened.committed.get(key)
@@ -139,12 +170,25 @@ class TantivySink:
                     self.stale_skipped += 1
                     log.info("stale emission skipped", extra={"root": key, "lsn": emission.version, "stored_lsn": stored})
                     continue
-                _replace(opened, key, emission)
+                # Nothing to delete for a root the index cannot hold: it was empty when this
+                # writer took it, and this sink has not committed the root since.
+                chunk.append((key, stored is not None or not opened.empty_at_open,
+                              _documents(opened.layout, key, emission)))
                 applied[key] = emission.version
-            opened.writer.commit()
-        except BaseException:
-            opened.writer.rollback()
-            raise
+                documents += len(emission.documents) or 1
+                if documents >= CHUNK_DOCUMENTS:
+                    yield chunk
+                    chunk, documents = [], 0
+            if chunk:
+                yield chunk
+
+        try:
+            if self._writer is None:
+                raise WriterGone("no writer process")
+            self._writer.apply(doc_type, chunks())
+        except WriterGone as exc:
+            self.close()  # the next setup opens every index in a new writer process
+            raise SinkBackpressure(str(exc), LOCK_RETRY_SECONDS) from exc
         opened.committed.update(applied)
         opened.index.reload()
 
@@ -158,15 +202,9 @@ def _stored_version(index: tantivy.Index, searcher: tantivy.Searcher, key: str) 
     return value if isinstance(value, int) else None
 
 
-def _replace(opened: _Open, key: str, emission: RootDocuments) -> None:
-    writer = opened.writer
-    writer.delete_documents_by_term("root_key", key)
+def _documents(layout: IndexLayout, key: str, emission: RootDocuments) -> list[str]:
+    """What replaces a root: its documents as JSON, or, for an empty emission, a tombstone marker."""
     if not emission.documents:
-        marker = tantivy.Document()
-        marker.add_text("root_key", key)
-        marker.add_integer("version", emission.version)
-        marker.add_boolean("tombstone", True)
-        writer.add_document(marker)
-        return
-    for doc, encoded in zip(emission.documents, emission.documents_json(), strict=True):
-        writer.add_json(to_tantivy_json(opened.layout, document_fields(doc, encoded.encode())))
+        return [orjson.dumps({"root_key": [key], "version": [emission.version], "tombstone": [True]}).decode()]
+    return [to_tantivy_json(layout, document_fields(doc, encoded.encode()))
+            for doc, encoded in zip(emission.documents, emission.documents_json(), strict=True)]

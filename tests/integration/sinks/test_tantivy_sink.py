@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,9 @@ from contracts.search_index import LAYOUTS, PRODUCT_LAYOUT, analysed_field, anal
 from pipelines.model import DocType
 from pipelines.sinks.errors import InvalidEmission, SinkBackpressure, SinkConfigError
 from pipelines.sinks.tantivy_schema import open_index
-from pipelines.sinks.tantivy_sink import TantivySink, _replace, index_path
+from pipelines.sinks import tantivy_sink
+from pipelines.sinks.tantivy_sink import TantivySink, index_path
+from pipelines.sinks.tantivy_writer import WriterError
 
 from .factory import content, emit, product, product_emission
 
@@ -190,19 +193,52 @@ def test_a_locale_no_longer_emitted_is_removed(sink: TantivySink, tmp_path: Path
     assert [(d.locale, d.version) for d in search(reader(tmp_path), tenant)] == [("de", 2)]
 
 
-def test_uncommitted_writes_vanish_when_the_writer_dies(tmp_path: Path) -> None:
+def test_a_killed_writer_process_fails_its_flush_and_the_next_flush_takes_a_new_one(tmp_path: Path) -> None:
     tenant = new_id()
-    crashed = TantivySink(tmp_path, heap_size=20_000_000)
-    flush(crashed, product_emission(tenant, new_id(), 1, title="Committed"))
-    # Operations reach the writer but the process dies before commit.
-    opened = crashed._open["product"]
-    _replace(opened, "x", product_emission(tenant, new_id(), 2, title="Lost"))
-    del opened
-    crashed._open.clear()  # the writer is dropped without commit
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    try:
+        flush(sink, product_emission(tenant, new_id(), 1, title="Committed"))
+        assert sink._writer is not None
+        sink._writer._process.kill()
+        sink._writer._process.wait()
+        with pytest.raises(SinkBackpressure, match="writer process ended"):
+            flush(sink, product_emission(tenant, new_id(), 2, title="Lost"))
+        assert {d.title for d in search(reader(tmp_path), tenant)} == {"Committed"}
+        flush(sink, product_emission(tenant, new_id(), 3, title="Later"))
+        assert {d.title for d in search(sink.index("product"), tenant)} == {"Committed", "Later"}
+    finally:
+        sink.close()
+
+
+_DIES_AFTER_A_FLUSH = """
+import os, signal, sys
+from pathlib import Path
+from contracts.ids import new_id
+from pipelines.sinks.tantivy_sink import TantivySink
+from tests.integration.sinks.factory import product_emission
+sink = TantivySink(Path(sys.argv[1]), heap_size=20_000_000)
+tenant = new_id()
+sink.write([product_emission(tenant, new_id(), 1, title="Committed")]); sink.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_when_the_sinks_process_dies_its_writer_process_ends_and_frees_the_index(tmp_path: Path) -> None:
+    died = subprocess.run([sys.executable, "-c", _DIES_AFTER_A_FLUSH, str(tmp_path)], timeout=60)
+    assert died.returncode == -9
     reopened = TantivySink(tmp_path, heap_size=20_000_000)
-    reopened.setup()
-    assert {d.title for d in search(reopened.index("product"), tenant)} == {"Committed"}
-    reopened.close()
+    try:
+        reopened.setup()  # the dead sink's writer process let go of the lock
+        assert {d.title for d in _all_products(reopened.index("product"))} == {"Committed"}
+    finally:
+        reopened.close()
+
+
+def _all_products(index: tantivy.Index) -> list[ProductDocument]:
+    index.reload()
+    searcher = index.searcher()
+    hits = searcher.search(tantivy.Query.all_query(), 100).hits
+    return [ProductDocument.model_validate_json(searcher.doc(a)["doc_json"][0]) for _, a in hits]
 
 
 def test_a_second_writer_on_the_same_index_is_told_to_back_off(sink: TantivySink, tmp_path: Path) -> None:
@@ -242,3 +278,23 @@ def test_an_index_written_under_another_layout_is_refused_with_the_way_out(tmp_p
     stale = TantivySink(tmp_path, doc_types=("product",), heap_size=20_000_000)
     with pytest.raises(SinkConfigError, match="another layout.*rustok replay"):
         stale.setup()
+
+
+def test_a_document_the_index_refuses_fails_its_whole_flush_and_the_next_flush_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The flush reaches the writer process in parts (one indexed while the next is made):
+    # a refusal in a late part still takes back the parts before it.
+    monkeypatch.setattr(tantivy_sink, "CHUNK_DOCUMENTS", 3)
+    tenant, refused = new_id(), new_id()
+    out_of_range = product(tenant, refused, "en", version=2).model_copy(update={"created_at": datetime(9000, 1, 1, tzinfo=UTC)})
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    try:
+        sink.write([product_emission(tenant, new_id(), 1, title="First"), product_emission(tenant, new_id(), 1),
+                    emit(tenant, refused, 2, out_of_range)])
+        with pytest.raises(WriterError, match="created_at"):
+            sink.flush()
+        assert search(reader(tmp_path), tenant) == []
+        flush(sink, product_emission(tenant, new_id(), 3, title="Later"))
+        assert {d.title for d in search(reader(tmp_path), tenant)} == {"Later"}
+    finally:
+        sink.close()
