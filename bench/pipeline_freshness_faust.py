@@ -3,7 +3,8 @@
 Starts its own PostgreSQL (TCP), Kafka broker and Kafka Connect (``KafkaRuntime``), a
 catalogue of ``--products`` products (``bench.generator``),
 Debezium, and ``faust -A pipelines.app worker`` as a subprocess. When the snapshot is
-in the read table, a writer commits ``--rate`` transactions per second for
+in the read table and the worker has applied every record it was given (the documents
+topic holds several emissions of most roots after a snapshot), a writer commits ``--rate`` transactions per second for
 ``--duration`` seconds, open loop, each setting one product's English title to a
 unique marker ``fresh-<i>`` (product ``i % products``). A poller reads the marker
 titles of ``index_products`` every ``--poll`` seconds; marker ``i`` is visible at the
@@ -52,6 +53,7 @@ from bench.pipeline_rebuild import RESULTS, bench_server, clone, generate_catalo
 from connectors.kafka_runtime import KafkaRuntime, install_jars
 from contracts.topics import docs_topic, table_topic
 from migrations import runner
+from pipelines.faust_app.checkpoint import KafkaOffsets
 from rustok.postgres import ensure_database
 from tests.integration.faust.harness import Debezium, Worker, create_source_topics, wait_for
 
@@ -191,13 +193,31 @@ def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple
     worker.start()
     try:
         wait_for(lambda: _counts(url) >= documents, 900, "the snapshot in the read tables", interval=0.25)
-        rebuild = {"seconds": round(time.perf_counter() - rebuild_started, 3),
+        present = time.perf_counter() - rebuild_started
+        # Every document is in the read tables well before the worker is through the snapshot: the
+        # project agent builds a root once per batch holding a row of it, so the documents topic
+        # holds several emissions of most roots, and the index agent applies each. Writes timed
+        # before that backlog is gone would time the backlog, not the steady state.
+        wait_for(lambda: unapplied_records(runtime.bootstrap_servers, worker.settings["app_id"]) == 0, 900,
+                 "the worker through the snapshot's records", interval=0.5)
+        rebuild = {"seconds": round(present, 3), "drained_seconds": round(time.perf_counter() - rebuild_started, 3),
                    "worker_peak_rss_mb": worker_peak_rss_mb(worker),
                    "load_average_before": load_before, "load_average_after": load_average()}
         yield worker, rebuild
     finally:
         worker.stop()
         debezium.delete()
+
+
+def unapplied_records(bootstrap: str, group: str) -> int:
+    """Records of the topics ``group`` consumes past its committed offsets: both agents' backlog."""
+    offsets = KafkaOffsets(bootstrap)
+    try:
+        committed = offsets.committed(group)
+        ends = offsets.end_offsets({topic for topic, _ in committed})
+    finally:
+        offsets.close()
+    return sum(max(0, end - committed.get(partition, 0)) for partition, end in ends.items())
 
 
 def measure(url: str, runtime: KafkaRuntime, work: Path, products: int, rate: float, duration: float,
