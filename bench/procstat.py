@@ -33,7 +33,7 @@ def postgres_cpu_seconds(postmaster: int | None) -> float | None:
         if entry.name.isdigit():
             try:
                 child = _stat(entry.name)
-            except OSError:  # exited meanwhile
+            except (OSError, IndexError):  # exited meanwhile
                 continue
             if int(child[1]) == postmaster:
                 ticks += int(child[11]) + int(child[12])
@@ -45,10 +45,13 @@ def local_postmaster(database_url: str) -> int | None:
     parent of this connection's backend), else None."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    if row is None:
+        try:  # while the backend lives: it exits as soon as the connection closes
+            postmaster = int(_stat(int(str(row[0])))[1]) if row is not None else None
+        except (OSError, ValueError):
+            return None
+    if postmaster is None:
         return None
     try:
-        postmaster = int(_stat(int(str(row[0])))[1])
         return postmaster if Path(f"/proc/{postmaster}/cmdline").read_bytes().split(b"\0")[0].endswith(b"postgres") else None
-    except (OSError, ValueError):
+    except OSError:
         return None
