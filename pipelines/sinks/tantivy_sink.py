@@ -121,17 +121,12 @@ class TantivySink:
             self._writer = None
         self._open.clear()
 
-    def _writer_process(self) -> WriterProcess:
-        if self._writer is not None and not self._writer.alive:
-            self.close()  # every index is opened again in the new process
-        if self._writer is None:
-            self._writer = WriterProcess()
-        return self._writer
-
     def _open_one(self, doc_type: DocType) -> _Open:
         layout = LAYOUTS[doc_type]
         path = index_path(self._root, doc_type, self._version)
-        writer = self._writer_process()
+        if self._writer is None:
+            self._writer = WriterProcess()
+        writer = self._writer
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
@@ -148,7 +143,7 @@ class TantivySink:
                 if time.monotonic() > deadline:
                     raise SinkBackpressure(f"{doc_type} index is locked by another writer", LOCK_RETRY_SECONDS) from exc
                 time.sleep(0.05)
-            except WriterGone as exc:
+            except WriterGone as exc:  # setup() closes it; the next one starts a new writer process
                 raise SinkBackpressure(str(exc), LOCK_RETRY_SECONDS) from exc
         index = open_index(layout, path)
         index.reload()
@@ -182,9 +177,8 @@ class TantivySink:
             if chunk:
                 yield chunk
 
+        assert self._writer is not None  # setup() opened every index through it
         try:
-            if self._writer is None:
-                raise WriterGone("no writer process")
             self._writer.apply(doc_type, chunks())
         except WriterGone as exc:
             self.close()  # the next setup opens every index in a new writer process

@@ -24,7 +24,8 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,7 @@ CLOSE_TIMEOUT = 10.0
 
 
 class WriterError(Exception):
-    """An operation failed in the writer process (``kind`` is the exception's type name there)."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    """An operation failed in the writer process (the message names the exception's type there)."""
 
 
 class WriterGone(Exception):
@@ -66,10 +63,6 @@ class WriterProcess:
         theirs.close()
         self._conn = Connection(ours.detach())
 
-    @property
-    def alive(self) -> bool:
-        return self._process.poll() is None and not self._conn.closed
-
     def open(self, doc_type: str, path: Path, heap_size: int, threads: int) -> None:
         """Open (or create) the index of ``doc_type`` in ``path`` and take its writer."""
         self._call("open", doc_type, str(path), heap_size, threads)
@@ -79,24 +72,17 @@ class WriterProcess:
         every one of them is rolled back. Each chunk is sent as soon as it is made, so the
         writer process indexes one while the next is made."""
         sent = 0
-        try:
+        with self._talking():
             try:
                 for chunk in chunks:
                     self._conn.send(("add", doc_type, chunk))
                     sent += 1
             except BaseException:
                 self._conn.send(("rollback", doc_type))
-                for _ in range(sent + 1):
-                    self._conn.recv()
+                self._replies(sent + 1)  # what failed here is the error to raise
                 raise
             self._conn.send(("commit", doc_type))
-            replies = [self._conn.recv() for _ in range(sent + 1)]
-        except (EOFError, OSError) as exc:
-            self._conn.close()
-            raise WriterGone(f"the Tantivy writer process ended ({self._process.poll()})") from exc
-        for reply in replies:
-            if reply[0] == "error":
-                raise WriterError(reply[1], reply[2])
+            _raise_first_error(self._replies(sent + 1))
 
     def close(self) -> None:
         """Drop what is not committed, free the writer locks and end the process."""
@@ -114,15 +100,29 @@ class WriterProcess:
                 self._process.wait()
 
     def _call(self, *request: Any) -> Any:
-        try:
+        with self._talking():
             self._conn.send(request)
-            reply = self._conn.recv()
+            replies = self._replies(1)
+        _raise_first_error(replies)
+        return replies[0][1]
+
+    def _replies(self, count: int) -> list[tuple[Any, ...]]:
+        return [self._conn.recv() for _ in range(count)]
+
+    @contextmanager
+    def _talking(self) -> Iterator[None]:
+        """The end of the socket means the writer process ended: ``WriterGone``."""
+        try:
+            yield
         except (EOFError, OSError) as exc:
             self._conn.close()
             raise WriterGone(f"the Tantivy writer process ended ({self._process.poll()})") from exc
+
+
+def _raise_first_error(replies: list[tuple[Any, ...]]) -> None:
+    for reply in replies:
         if reply[0] == "error":
-            raise WriterError(reply[1], reply[2])
-        return reply[1]
+            raise WriterError(f"{reply[1]}: {reply[2]}")
 
 
 def _serve(conn: Connection) -> None:
