@@ -26,14 +26,14 @@ re-creates it; closing that needs a tombstone table (a migration the sink does n
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
 
 from contracts.locale import text_search_config
-from pipelines.model import DocType, RootDocuments
+from pipelines.model import DocType, Document, RootDocuments
 from pipelines.sinks.buffer import DOC_TYPES, EmissionBuffer, check_doc_types
 from pipelines.sinks.errors import SinkBackpressure, SinkConfigError
 
@@ -464,13 +464,11 @@ def _copy_in(conn: psycopg.Connection[tuple[object, ...]], table: _Table, emissi
             copy.write_row((e.root.tenant_id, e.root.id, e.version, e.committed_at))
     columns = "tenant_id, id, locale, key, status, kind, published_at, ts_config, document, source_lsn, committed_at"
     with conn.cursor().copy(f"COPY _sink_docs_{t} ({columns}) FROM STDIN") as copy:
-        for e in emissions:
-            for doc, encoded in zip(e.documents, e.documents_json(), strict=True):
-                key = doc.handle if doc.doc_type == "product" else doc.slug
-                kind = doc.kind if doc.doc_type == "content" else None
-                published = doc.published_at if doc.doc_type == "content" else None
-                copy.write_row((doc.tenant_id, doc.id, doc.locale, key, doc.status, kind, published,
-                                text_search_config(doc.locale), encoded, e.version, e.committed_at))
+        for e, doc, encoded, key in _documents(emissions):
+            kind = doc.kind if doc.doc_type == "content" else None
+            published = doc.published_at if doc.doc_type == "content" else None
+            copy.write_row((doc.tenant_id, doc.id, doc.locale, key, doc.status, kind, published,
+                            text_search_config(doc.locale), encoded, e.version, e.committed_at))
     # Never analysed, a temporary table is estimated from its size in pages, and one page is
     # taken for about a thousand rows: for a flush of a few roots the planner then hashes a
     # scan of the whole read table instead of probing it. Statistics of what was copied, on
@@ -484,14 +482,19 @@ def _copy_direct(conn: psycopg.Connection[tuple[object, ...]], table: _Table, ve
     """COPY the emissions' documents into the read table itself; returns the rows written."""
     written = 0
     with conn.cursor().copy(_sql(_COPY_DIRECT, table)) as copy:
-        for e in emissions:
-            for doc, encoded in zip(e.documents, e.documents_json(), strict=True):
-                key = doc.handle if doc.doc_type == "product" else doc.slug
-                extra = tuple(getattr(doc, column) for column in table.extra_columns)
-                copy.write_row((version, doc.tenant_id, doc.locale, doc.id, key, doc.status, *extra,
-                                text_search_config(doc.locale), encoded, e.version, e.committed_at))
-                written += 1
+        for e, doc, encoded, key in _documents(emissions):
+            extra = tuple(getattr(doc, column) for column in table.extra_columns)
+            copy.write_row((version, doc.tenant_id, doc.locale, doc.id, key, doc.status, *extra,
+                            text_search_config(doc.locale), encoded, e.version, e.committed_at))
+            written += 1
     return written
+
+
+def _documents(emissions: list[RootDocuments]) -> Iterator[tuple[RootDocuments, Document, str, str | None]]:
+    """Each document of ``emissions`` with its emission, its JSON and its key (handle or slug)."""
+    for e in emissions:
+        for doc, encoded in zip(e.documents, e.documents_json(), strict=True):
+            yield e, doc, encoded, doc.handle if doc.doc_type == "product" else doc.slug
 
 
 def live_version_on(conn: psycopg.Connection[tuple[object, ...]], doc_type: DocType) -> int:
