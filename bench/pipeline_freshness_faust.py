@@ -198,8 +198,12 @@ def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple
         # project agent builds a root once per batch holding a row of it, so the documents topic
         # holds several emissions of most roots, and the index agent applies each. Writes timed
         # before that backlog is gone would time the backlog, not the steady state.
-        wait_for(lambda: unapplied_records(runtime.bootstrap_servers, worker.settings["app_id"]) == 0, 900,
-                 "the worker through the snapshot's records", interval=0.5)
+        offsets = KafkaOffsets(runtime.bootstrap_servers)
+        try:
+            wait_for(lambda: unapplied_records(offsets, worker.settings["app_id"]) == 0, 900,
+                     "the worker through the snapshot's records", interval=0.5)
+        finally:
+            offsets.close()
         rebuild = {"seconds": round(present, 3), "drained_seconds": round(time.perf_counter() - rebuild_started, 3),
                    "worker_peak_rss_mb": worker_peak_rss_mb(worker),
                    "load_average_before": load_before, "load_average_after": load_average()}
@@ -209,14 +213,10 @@ def faust_pipeline(url: str, runtime: KafkaRuntime, work: Path, documents: tuple
         debezium.delete()
 
 
-def unapplied_records(bootstrap: str, group: str) -> int:
+def unapplied_records(offsets: KafkaOffsets, group: str) -> int:
     """Records of the topics ``group`` consumes past its committed offsets: both agents' backlog."""
-    offsets = KafkaOffsets(bootstrap)
-    try:
-        committed = offsets.committed(group)
-        ends = offsets.end_offsets({topic for topic, _ in committed})
-    finally:
-        offsets.close()
+    committed = offsets.committed(group)
+    ends = offsets.end_offsets({topic for topic, _ in committed})
     return sum(max(0, end - committed.get(partition, 0)) for partition, end in ends.items())
 
 

@@ -3,9 +3,7 @@ projection core with its SQLite state, the JSONB read tables and Tantivy."""
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from bench.generator import generate
+from bench.generator import generate, uid
 from pipelines.model import RootDocuments
 from pipelines.runtime.dead_letters import PostgresDeadLetters
 from rustok import demo
@@ -197,7 +195,7 @@ def test_a_snapshot_is_written_as_one_bulk_load_each_root_once_and_the_stream_af
     # version): about 7,500 rows, so more than a flush is absorbed before the snapshot ends.
     made = generate(database_url, 300, seed=7)
     sink = BulkRecordingSink()
-    changed = str(uuid.UUID(hashlib.md5(b"p1").hexdigest()))  # the generator's product 1
+    changed = str(uid("p", 1))  # the generator's product 1
     with EmbeddedPipeline(options, extra_sinks=[sink]) as pipeline, \
             psycopg.connect(database_url, autocommit=True) as conn:
         assert pipeline.runner is not None
