@@ -34,16 +34,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from contracts.envelope import ChangeEvent, InvalidChangeEvent
-from contracts.rows import parse_event_rows
+from contracts.rows import ROW_CONTRACTS, parse_event_rows
 from contracts.signals import INCREMENTAL
 from pipelines.core.tables import (
     CHILD_KINDS,
     DIMENSIONS,
     IGNORED,
+    PRODUCT_CHILDREN,
     ROOT_TABLES,
     categories_group,
     groups_of,
@@ -51,6 +52,7 @@ from pipelines.core.tables import (
     root_address,
     root_key,
     root_of,
+    root_group,
     row_key,
     tenant_roots_group,
 )
@@ -163,6 +165,84 @@ def apply(store: StateStore, event: ChangeEvent) -> set[RootKey]:
     if table in DIMENSIONS and not _irrelevant_update(event):
         roots |= fan_out(store, table, [r for r in (event.before, event.after) if r is not None])
     return _only_roots(store, roots)
+
+
+# The tables of most snapshot rows, and the column naming each row's product.
+_READ_ROOT_COLUMNS: dict[str, str] = {"commerce_products": "id", **PRODUCT_CHILDREN}
+
+
+def read_run_key(event: ChangeEvent) -> tuple[str, int] | None:
+    """(table, LSN) when ``event`` may go through :func:`apply_reads`: an initial-snapshot read
+    of a product table (a run of them shares both); None for anything else."""
+    source = event.source
+    if event.op != "r" or event.before is not None or source.table not in _READ_ROOT_COLUMNS or source.lsn is None:
+        return None
+    if not source.is_snapshot or source.snapshot == INCREMENTAL:
+        return None
+    return source.table, source.lsn
+
+
+def apply_reads(
+    store: StateStore, events: Sequence[ChangeEvent], fallback: Callable[[ChangeEvent], set[RootKey]],
+) -> dict[RootKey, list[ChangeEvent]]:
+    """Apply a run of initial-snapshot reads of one product table at one LSN (equal
+    :func:`read_run_key`), with what :func:`apply` would do to each, and return every root
+    they reach with its events, in the order the roots were first reached.
+
+    A snapshot is mostly such runs, so the steps :func:`apply` takes per event are taken once
+    per run where the run shares them: the version, the table's truncate watermark, and the
+    root marks (all raised to the same LSN). A row of a product table is no dimension and
+    reaches its own product only. An event whose row does not validate, or lacks a column
+    its keys need, goes to ``fallback`` (``apply`` through the caller's error handling) in
+    its place in the run, and what it returns is added.
+    """
+    table, lsn = events[0].table, events[0].source.lsn
+    assert lsn is not None  # read_run_key
+    contract, column = ROW_CONTRACTS[table], _READ_ROOT_COLUMNS[table]
+    version: Version = (0, lsn)
+    watermark = store.mark(truncate_mark(table))
+    storable = watermark is None or version > (1, watermark)
+    home_refs = table in _ROW_REFS
+    # By address: strings hash cheaply, where a RootKey hashes two UUIDs in Python.
+    reached: dict[tuple[DocType, str, str], list[ChangeEvent]] = {}
+    marked: set[tuple[DocType, str, str]] = set()
+    get, put = store.get, store.put
+    for event in events:
+        row = event.after
+        try:
+            contract.model_validate(row)
+            address: tuple[DocType, str, str] = ("product", row["tenant_id"], row[column])  # type: ignore[index]
+            key = row_key(table, row["id"])  # type: ignore[index]
+        except Exception:  # noqa: BLE001 — apply says what is wrong with it, as for any event
+            for root in fallback(event):
+                reached.setdefault((root.doc_type, str(root.tenant_id), str(root.id)), []).append(event)
+            continue
+        stored = get(key)
+        if storable and (stored is None or version > stored.version):
+            if stored is not None and stored.row is not None and (old := root_address(table, stored.row)) is not None:
+                reached.setdefault(old, []).append(event)
+            groups = groups_of(table, row) if home_refs else (root_group(*address),)  # type: ignore[arg-type]
+            put(key, StoredRow(version, row, groups))
+        touches = reached.get(address)
+        if touches is None:
+            reached[address] = [event]
+        elif touches[-1] is not event:
+            touches.append(event)
+        if address not in marked:
+            marked.add(address)
+            _raise_mark(store, _address_mark(address), lsn)
+    roots: dict[RootKey, list[ChangeEvent]] = {}
+    for address, touches in reached.items():
+        root = root_key(address)
+        if root in roots:  # an address spelled two ways (a UUID not in canonical form)
+            roots[root].extend(touches)
+        else:
+            roots[root] = touches
+    return roots
+
+
+# Product tables whose live rows belong to groups past their product's (see ``groups_of``).
+_ROW_REFS = frozenset({"commerce_products", "commerce_product_categories", "commerce_product_tags"})
 
 
 def _is_newer(store: StateStore, table: str, version: Version, stored: StoredRow | None) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts.envelope import ChangeEvent
-from pipelines.core.apply import apply, root_version
+from pipelines.core.apply import apply, apply_reads, read_run_key, root_version
 from pipelines.core.content import content_documents
 from pipelines.core.lookup import Lookup
 from pipelines.core.products import product_documents
@@ -106,10 +106,42 @@ class Projector:
         """
         self.invalid = []
         apply_one = self._apply
+        run: list[ChangeEvent] = []  # snapshot reads that share a table and an LSN (see apply_reads)
+        run_key: tuple[str, int] | None = None
         for event in events:
+            key = read_run_key(event)
+            if key is not None:
+                if key != run_key:
+                    self._apply_reads(run, touched, remember)
+                    run, run_key = [], key
+                run.append(event)
+                continue
+            if run:
+                self._apply_reads(run, touched, remember)
+                run, run_key = [], None
             roots = apply_one(event)
             if roots:
                 _record(touched, roots, event, remember)
+        self._apply_reads(run, touched, remember)
+
+    def _apply_reads(self, run: list[ChangeEvent], touched: Touched, remember: int | None) -> None:
+        if not run:
+            return
+        rejected = len(self.invalid)
+        try:
+            reached = apply_reads(self.store, run, self._apply)
+        except StateStoreError:
+            raise
+        except Exception:  # noqa: BLE001 — a bug of the shortcut costs the shortcut, not the events
+            log.exception("applying snapshot reads in a run failed; applying them one by one",
+                          extra={"table": run[0].table})
+            del self.invalid[rejected:]  # the events go through apply again, each once
+            reached = {}
+            for event in run:
+                for root in self._apply(event):
+                    reached.setdefault(root, []).append(event)
+        for root, events in reached.items():
+            _record_all(touched, root, events, remember)
 
     def build_touched(self, touched: Touched) -> list[RootDocuments]:
         """Build every root of ``touched`` once, in order.
@@ -153,7 +185,13 @@ class Projector:
         self.invalid.append(error)
 
 
-def _record(touched: Touched, roots: set[RootKey], event: ChangeEvent, remember: int | None) -> None:
+def _record_all(touched: Touched, root: RootKey, events: list[ChangeEvent], remember: int | None) -> None:
+    """``_record`` of each of ``events`` (in order) for one root."""
+    for event in events if remember is None else events[max(0, len(events) - remember):]:
+        _record(touched, (root,), event, remember)
+
+
+def _record(touched: Touched, roots: Iterable[RootKey], event: ChangeEvent, remember: int | None) -> None:
     source = event.source
     lsn = source.lsn or 0
     committed = None if source.is_snapshot else source.ts_ms

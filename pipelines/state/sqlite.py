@@ -372,14 +372,16 @@ class SqliteStateStore:
                     self._written.add(key)
             return
         with self._lock:
-            layer = self._dirty
-            if key not in layer.rows:
+            rows = self._dirty.rows
+            added = False
+            if key not in rows:
                 prior = memory.get(key)  # what the file holds once the layers before are written
-                layer.before[key] = prior.groups if prior is not None else None
-            layer.put(key, value)
-            before = len(memory)
+                self._dirty.before[key] = prior.groups if prior is not None else None
+                added = prior is None
+            # The layer's group index serves reads from the file only: it is built if the store spills.
+            rows[key] = value
             memory.put(key, value)
-            if len(memory) > before and len(memory) > self.memory_rows:
+            if added and len(memory) > self.memory_rows:
                 self._spill()
 
     def set_mark(self, name: str, value: int) -> None:
@@ -420,6 +422,10 @@ class SqliteStateStore:
             self._written = written
         self._marks = memory.marks()
         self._memory = None
+        dirty.groups = {}  # a store in memory does not index its layer (see put)
+        for key, value in dirty.rows.items():
+            for group in value.groups:
+                dirty.groups.setdefault(group, set()).add(key)
 
     def commit(self) -> None:
         """Write every change since the last commit in one durable transaction.
