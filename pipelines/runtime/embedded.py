@@ -351,16 +351,24 @@ class EmbeddedRunner:
 
     @contextmanager
     def _bulk_load(self) -> Iterator[None]:
-        """The absorbed roots are built once each, and this runner alone writes its sinks'
-        versions: sinks that can take that the quick way are told so (``BulkLoads``)."""
+        """The absorbed roots are built once each, this runner alone writes its sinks' versions,
+        and nothing is acknowledged before the bulk ends: sinks that can take that the quick way
+        are told so (``BulkLoads``)."""
         bulk = [sink for sink in self._sinks if isinstance(sink, BulkLoads)]
         for sink in bulk:
             sink.begin_bulk()
         try:
             yield
-        finally:
+        except BaseException:
             for sink in bulk:
-                sink.end_bulk()
+                try:
+                    sink.end_bulk(completed=False)
+                except Exception:  # noqa: BLE001 — the bulk's own failure is the one to raise
+                    log.exception("ending a failed bulk load failed", extra={"sink": sink.name})
+            raise
+        with self._stage("sinks"):
+            for sink in bulk:
+                sink.end_bulk(completed=True)
 
     @contextmanager
     def _gc_paused(self) -> Iterator[None]:

@@ -37,13 +37,16 @@ class BulkLoads(Protocol):
 
     Between ``begin_bulk()`` and ``end_bulk()`` the caller writes each root at most once, with
     nothing else writing the sink's index versions (a snapshot's roots, built once each at its
-    end). A sink that found a version empty at the first flush of the bulk may then add the
-    documents without looking for what it holds; where it cannot be sure, it takes its usual way.
+    end), and acknowledges none of it before ``end_bulk(completed=True)`` returned. A sink that
+    found a version empty at the first flush of the bulk may then add the documents without
+    looking for what it holds; where it cannot be sure, it takes its usual way. It may also
+    leave the bulk's flushes undurable and unseen until ``end_bulk(completed=True)``, which
+    makes them durable (or raises); ``end_bulk(completed=False)`` (the bulk failed) may drop them.
     """
 
     def begin_bulk(self) -> None: ...
 
-    def end_bulk(self) -> None: ...
+    def end_bulk(self, completed: bool) -> None: ...
 
 
 def write_and_flush(sinks: Sequence[Sink], batch: Sequence[RootDocuments], executor: Executor | None,

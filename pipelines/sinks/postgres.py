@@ -273,7 +273,8 @@ class PostgresSink:
         that flush alone goes the checked way."""
         self._bulk = {}
 
-    def end_bulk(self) -> None:
+    def end_bulk(self, completed: bool) -> None:
+        """Each flush of the bulk was committed already, completed or not."""
         self._bulk = None
 
     def close(self) -> None:

@@ -15,6 +15,8 @@ to tenant-scoped queries) so a late older emission cannot resurrect the root.
 ``flush`` commits and reloads the reader: when it returns, the documents are on disk
 and visible. A failed flush rolls the writer back, so uncommitted operations never
 leak into the next commit; after a crash the directory shows the last commit only.
+In a bulk load (``begin_bulk``/``end_bulk``, a snapshot's roots) the flushes are
+committed once, at its end.
 
 The writers live in a process of their own (``tantivy_writer``): this process reads
 (versions, the ``index`` handle) and turns documents into JSON; the writer process
@@ -56,6 +58,7 @@ class _Open:
     layout: IndexLayout
     index: tantivy.Index  # this process's reader of the index; the writer process writes it
     committed: dict[str, int] = field(default_factory=dict)  # root_key → version, written since open
+    deferred: dict[str, int] = field(default_factory=dict)  # the same, written in a bulk load not committed yet
     # Nothing was in the index when this writer took it (a fresh build): a root this sink has
     # not written has no stored version and nothing to delete, so neither is looked for.
     empty_at_open: bool = False
@@ -87,6 +90,7 @@ class TantivySink:
         self._open: dict[DocType, _Open] = {}
         self._writer: WriterProcess | None = None
         self.stale_skipped = 0
+        self._bulk = False
 
     def setup(self) -> None:
         try:
@@ -113,6 +117,33 @@ class TantivySink:
             emissions = [e for e in pending if e.root.doc_type == doc_type]
             if emissions:
                 self._flush_one(doc_type, opened, emissions)
+
+    def begin_bulk(self) -> None:
+        """Until ``end_bulk``, flushes add without committing (``BulkLoads``): one commit at the
+        end instead of one per flush, and an index of a few large segments instead of one
+        segment per flush for Tantivy's merges to rewrite (tantivy-py has no call to merge them)."""
+        self._bulk = True
+
+    def end_bulk(self, completed: bool) -> None:
+        """Commit the bulk's flushes and make them visible, or, when the bulk failed, drop them."""
+        self._bulk = False
+        pending = [(doc_type, opened) for doc_type, opened in self._open.items() if opened.deferred]
+        if self._writer is None:  # gone with what it held: nothing to commit or drop
+            for _, opened in pending:
+                opened.deferred.clear()
+            return
+        try:
+            for doc_type, opened in pending:
+                if completed:
+                    self._writer.commit(doc_type)
+                    opened.committed.update(opened.deferred)
+                    opened.index.reload()
+                else:
+                    self._writer.rollback(doc_type)
+                opened.deferred.clear()
+        except WriterGone as exc:
+            self.close()
+            raise SinkBackpressure(str(exc), LOCK_RETRY_SECONDS) from exc
 
     def close(self) -> None:
         # The writer process drops its uncommitted operations and frees the locks.
@@ -158,7 +189,7 @@ class TantivySink:
             documents = 0
             for emission in emissions:
                 key = root_key(emission.root.tenant_id, emission.root.id)
-                stored = opened.committed.get(key)
+                stored = opened.deferred.get(key, opened.committed.get(key))
                 if stored is None and not opened.empty_at_open and searcher.num_docs:
                     stored = _stored_version(opened.index, searcher, key)
                 if stored is not None and stored > emission.version:
@@ -179,10 +210,13 @@ class TantivySink:
 
         assert self._writer is not None  # setup() opened every index through it
         try:
-            self._writer.apply(doc_type, chunks())
+            self._writer.apply(doc_type, chunks(), commit=not self._bulk)
         except WriterGone as exc:
             self.close()  # the next setup opens every index in a new writer process
             raise SinkBackpressure(str(exc), LOCK_RETRY_SECONDS) from exc
+        if self._bulk:
+            opened.deferred.update(applied)
+            return
         opened.committed.update(applied)
         opened.index.reload()
 

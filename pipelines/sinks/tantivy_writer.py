@@ -67,10 +67,11 @@ class WriterProcess:
         """Open (or create) the index of ``doc_type`` in ``path`` and take its writer."""
         self._call("open", doc_type, str(path), heap_size, threads)
 
-    def apply(self, doc_type: str, chunks: Iterable[list[Operation]]) -> None:
-        """Apply the operations in order and commit them as one; on any failure, here or there,
-        every one of them is rolled back. Each chunk is sent as soon as it is made, so the
-        writer process indexes one while the next is made."""
+    def apply(self, doc_type: str, chunks: Iterable[list[Operation]], commit: bool = True) -> None:
+        """Apply the operations in order and, with ``commit``, commit them (and those applied
+        before without it) as one; on any failure, here or there, every operation not committed
+        is rolled back. Each chunk is sent as soon as it is made, so the writer process indexes
+        one while the next is made."""
         sent = 0
         with self._talking():
             try:
@@ -81,8 +82,17 @@ class WriterProcess:
                 self._conn.send(("rollback", doc_type))
                 self._replies(sent + 1)  # what failed here is the error to raise
                 raise
-            self._conn.send(("commit", doc_type))
-            _raise_first_error(self._replies(sent + 1))
+            if commit:
+                self._conn.send(("commit", doc_type))
+            _raise_first_error(self._replies(sent + (1 if commit else 0)))
+
+    def commit(self, doc_type: str) -> None:
+        """Commit what was applied without committing (``apply(commit=False)``)."""
+        self._call("commit", doc_type)
+
+    def rollback(self, doc_type: str) -> None:
+        """Drop what was applied without committing."""
+        self._call("rollback", doc_type)
 
     def close(self) -> None:
         """Drop what is not committed, free the writer locks and end the process."""

@@ -177,12 +177,14 @@ class BulkRecordingSink(RecordingSink):
         self.in_bulk = False
         self.bulk_written: list[RootDocuments] = []
         self.bulks = 0
+        self.ended: list[bool] = []
 
     def begin_bulk(self) -> None:
         self.in_bulk, self.bulks = True, self.bulks + 1
 
-    def end_bulk(self) -> None:
+    def end_bulk(self, completed: bool) -> None:
         self.in_bulk = False
+        self.ended.append(completed)
 
     def write(self, batch: Sequence[RootDocuments]) -> None:
         (self.bulk_written if self.in_bulk else self.written).extend(batch)
@@ -204,7 +206,7 @@ def test_a_snapshot_is_written_as_one_bulk_load_each_root_once_and_the_stream_af
                      " AND locale = 'en'", (changed,))
         wait_for(lambda: any(str(e.root.id) == changed for e in sink.written), timeout=5)
     roots = [e.root for e in sink.bulk_written]
-    assert sink.bulks == 1 and not sink.in_bulk
+    assert sink.bulks == 1 and not sink.in_bulk and sink.ended == [True]
     assert len(roots) == len(set(roots)) and changed in {str(r.id) for r in roots}
     assert {str(e.root.id) for e in sink.written} == {changed}
     # The read tables took the bulk load whole, and the change after it.

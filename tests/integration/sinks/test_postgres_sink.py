@@ -385,7 +385,7 @@ def test_a_bulk_load_into_an_empty_version_writes_what_the_checked_way_writes(da
         bulk.begin_bulk()
         flush(bulk, *emissions[:3])
         flush(bulk, *emissions[3:])
-        bulk.end_bulk()
+        bulk.end_bulk(completed=True)
     finally:
         checked.close()
         bulk.close()
@@ -400,7 +400,7 @@ def test_a_bulk_load_with_two_roots_claiming_one_handle_keeps_the_newer_claim(da
         sink.begin_bulk()
         flush(sink, product_emission(tenant, older, 30, locales=("de",), handle="shirt"),
               product_emission(tenant, newer, 31, locales=("de",), handle="shirt"))
-        sink.end_bulk()
+        sink.end_bulk(completed=True)
     finally:
         sink.close()
     assert [(r[1], r[3]) for r in rows(database_url, version=5)] == [(newer, "shirt")]
@@ -415,7 +415,7 @@ def test_a_bulk_load_into_a_version_holding_rows_replaces_them(database_url: str
         flush(sink, product_emission(tenant, pid, 40))
         sink.begin_bulk()
         flush(sink, product_emission(tenant, pid, 41, locales=("fr",)))
-        sink.end_bulk()
+        sink.end_bulk(completed=True)
     finally:
         sink.close()
     assert [(r[2], r[4]) for r in rows(database_url, version=6)] == [("fr", 41)]

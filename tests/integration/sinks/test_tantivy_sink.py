@@ -293,3 +293,41 @@ def test_a_document_the_index_refuses_fails_its_whole_flush_and_the_next_flush_g
         assert {d.title for d in search(reader(tmp_path), tenant)} == {"Later"}
     finally:
         sink.close()
+
+
+def segments(root: Path) -> int:
+    return reader(root).searcher().num_segments
+
+
+def test_a_bulk_loads_flushes_become_visible_together_at_its_end_in_one_segment(tmp_path: Path) -> None:
+    tenant = new_id()
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    try:
+        flush(sink, product_emission(tenant, new_id(), 1, title="Before"))
+        sink.begin_bulk()
+        for n in range(3):
+            flush(sink, *(product_emission(tenant, new_id(), 2, title=f"Bulk {n}") for _ in range(4)))
+            assert {d.title for d in search(reader(tmp_path), tenant)} == {"Before"}
+        sink.end_bulk(completed=True)
+        assert len(search(reader(tmp_path), tenant)) == 3 * (1 + 3 * 4)
+        assert segments(tmp_path) == 2  # the flush before, and the bulk's three flushes as one
+        flush(sink, product_emission(tenant, new_id(), 3, title="After"))
+        assert "After" in {d.title for d in search(reader(tmp_path), tenant)}
+    finally:
+        sink.close()
+
+
+def test_a_failed_bulk_drops_its_flushes_and_the_next_flush_goes_on(tmp_path: Path) -> None:
+    tenant, pid = new_id(), new_id()
+    sink = TantivySink(tmp_path, heap_size=20_000_000)
+    try:
+        flush(sink, product_emission(tenant, pid, 1, title="Kept"))
+        sink.begin_bulk()
+        flush(sink, product_emission(tenant, pid, 2, title="Dropped"), product_emission(tenant, new_id(), 2))
+        sink.end_bulk(completed=False)
+        assert {d.title for d in search(reader(tmp_path), tenant)} == {"Kept"}
+        # What the bulk wrote is forgotten: version 1 is still what the index holds for the root.
+        flush(sink, product_emission(tenant, pid, 1, title="Kept again"))
+        assert {d.title for d in search(reader(tmp_path), tenant)} == {"Kept again"}
+    finally:
+        sink.close()
