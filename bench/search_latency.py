@@ -105,10 +105,12 @@ def load(database_url: str, index_root: Path, count: int) -> tuple[str, float]:
     catalog = Catalog(database_url, index_root)
     tenant = catalog.tenant("bench", locales=("en", "de", "ru"))
     key = catalog.key(tenant, "search_public")
-    sinks: list[PostgresSink | TantivySink] = [PostgresSink(database_url), TantivySink(index_root, heap_size=200_000_000)]
+    # A bulk load, as a rebuild writes the index (each product once, one Tantivy commit at the end).
+    sinks: list[PostgresSink | TantivySink] = [PostgresSink(database_url), TantivySink(index_root)]
     started = time.monotonic()
     for sink in sinks:
         sink.setup()
+        sink.begin_bulk()
     done = 0
     for batch in generate(catalog, tenant, count):
         emissions = to_emissions(batch)
@@ -118,6 +120,7 @@ def load(database_url: str, index_root: Path, count: int) -> tuple[str, float]:
         done += len(batch) // 3
         print(f"  indexed {done}/{count} products", file=sys.stderr, flush=True)
     for sink in sinks:
+        sink.end_bulk(completed=True)
         sink.close()
     return key, time.monotonic() - started
 
