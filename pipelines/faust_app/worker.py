@@ -31,6 +31,7 @@ Metrics (``PipelineMetrics``) are served by Faust's web server at ``/metrics``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -76,6 +77,13 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 PRODUCER_BATCH_BYTES = 1_000_000
 ALIAS_CHECK_INTERVAL = 0.5
 RETARGET_TIMEOUT = 120.0
+# Every this many source events projected (and after the first batch, which follows the tables'
+# recovery), the worker collects garbage once and leaves what survives, the state, to the GC's
+# permanent generation (``gc.freeze``). The state is millions of long-lived objects without
+# cycles; left to the cyclic GC, a 10k-product worker made a full collection every 2 s, 300-650
+# ms each with every agent stopped (208 of them, 47 s, while it worked through the snapshot).
+# Frozen objects are still freed by reference counting when a change replaces them.
+FREEZE_AFTER_EVENTS = 50_000
 
 
 def _raw_topic(app: faust.App, names: Sequence[str], **options: Any) -> faust.TopicT:
@@ -178,6 +186,8 @@ class FaustPipeline:
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
         self._declared = False
+        self._frozen = False  # the state was left to the GC's permanent generation (FREEZE_AFTER_EVENTS)
+        self._unfrozen_events = 0
         self._continuity = Continuity(stored_offset(self.store))
         self._index_continuity: Continuity | None = None
         self._index_offsets = StoredOffsets(settings.database_url.get_secret_value(), settings.app_id)
@@ -214,6 +224,11 @@ class FaustPipeline:
                                               "reason": letter.reason})
         record_offsets(self.store, self._continuity.advance(batch))  # in the changelog with the batch's state
         self.project_stage.commit()
+        self._unfrozen_events += len(batch)
+        if self._unfrozen_events >= FREEZE_AFTER_EVENTS or not self._frozen:
+            gc.collect()  # the garbage first: nothing dead is frozen
+            gc.freeze()
+            self._frozen, self._unfrozen_events = True, 0
         sent += await self.rows.publish_changelog()
         sent += await self.marks.publish_changelog()
         published = time.perf_counter()
