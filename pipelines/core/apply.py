@@ -44,7 +44,7 @@ from pipelines.core.tables import (
     CHILD_KINDS,
     DIMENSIONS,
     IGNORED,
-    PRODUCT_CHILDREN,
+    PRODUCT_ROOT_COLUMNS,
     ROOT_TABLES,
     categories_group,
     groups_of,
@@ -52,7 +52,7 @@ from pipelines.core.tables import (
     root_address,
     root_key,
     root_of,
-    root_group,
+    root_row_groups,
     row_key,
     tenant_roots_group,
 )
@@ -167,15 +167,11 @@ def apply(store: StateStore, event: ChangeEvent) -> set[RootKey]:
     return _only_roots(store, roots)
 
 
-# The tables of most snapshot rows, and the column naming each row's product.
-_READ_ROOT_COLUMNS: dict[str, str] = {"commerce_products": "id", **PRODUCT_CHILDREN}
-
-
 def read_run_key(event: ChangeEvent) -> tuple[str, int] | None:
     """(table, LSN) when ``event`` may go through :func:`apply_reads`: an initial-snapshot read
     of a product table (a run of them shares both); None for anything else."""
     source = event.source
-    if event.op != "r" or event.before is not None or source.table not in _READ_ROOT_COLUMNS or source.lsn is None:
+    if event.op != "r" or event.before is not None or source.table not in PRODUCT_ROOT_COLUMNS or source.lsn is None:
         return None
     if not source.is_snapshot or source.snapshot == INCREMENTAL:
         return None
@@ -198,11 +194,10 @@ def apply_reads(
     """
     table, lsn = events[0].table, events[0].source.lsn
     assert lsn is not None  # read_run_key
-    contract, column = ROW_CONTRACTS[table], _READ_ROOT_COLUMNS[table]
+    contract, column = ROW_CONTRACTS[table], PRODUCT_ROOT_COLUMNS[table]
     version: Version = (0, lsn)
     watermark = store.mark(truncate_mark(table))
     storable = watermark is None or version > (1, watermark)
-    home_refs = table in _ROW_REFS
     # By address: strings hash cheaply, where a RootKey hashes two UUIDs in Python.
     reached: dict[tuple[DocType, str, str], list[ChangeEvent]] = {}
     marked: set[tuple[DocType, str, str]] = set()
@@ -221,8 +216,7 @@ def apply_reads(
         if storable and (stored is None or version > stored.version):
             if stored is not None and stored.row is not None and (old := root_address(table, stored.row)) is not None:
                 reached.setdefault(old, []).append(event)
-            groups = groups_of(table, row) if home_refs else (root_group(*address),)  # type: ignore[arg-type]
-            put(key, StoredRow(version, row, groups))
+            put(key, StoredRow(version, row, root_row_groups(table, row, address)))  # type: ignore[arg-type]
         touches = reached.get(address)
         if touches is None:
             reached[address] = [event]
@@ -239,10 +233,6 @@ def apply_reads(
         else:
             roots[root] = touches
     return roots
-
-
-# Product tables whose live rows belong to groups past their product's (see ``groups_of``).
-_ROW_REFS = frozenset({"commerce_products", "commerce_product_categories", "commerce_product_tags"})
 
 
 def _is_newer(store: StateStore, table: str, version: Version, stored: StoredRow | None) -> bool:

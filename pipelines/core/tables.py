@@ -30,6 +30,8 @@ PRODUCT_CHILDREN: dict[str, str] = {
     "commerce_product_categories": "product_id",
     "commerce_product_tags": "product_id",
 }
+# Every product table → the column naming its row's product.
+PRODUCT_ROOT_COLUMNS: dict[str, str] = {"commerce_products": "id", **PRODUCT_CHILDREN}
 CONTENT_CHILDREN: dict[str, str] = {
     "node_translations": "node_id",
     "node_bodies": "node_id",
@@ -102,9 +104,7 @@ def root_address(table: str, row: dict[str, Any]) -> tuple[DocType, str, str] | 
     if table not in ROOT_TABLES:
         return None
     tenant = row["tenant_id"]
-    if table == "commerce_products":
-        return "product", tenant, row["id"]
-    column = PRODUCT_CHILDREN.get(table)
+    column = PRODUCT_ROOT_COLUMNS.get(table)
     if column is not None:
         return "product", tenant, row[column]
     if table == "nodes":
@@ -144,8 +144,13 @@ def groups_of(table: str, row: dict[str, Any]) -> tuple[str, ...]:
     """Every group a live row of ``table`` belongs to."""
     address = root_address(table, row)
     if address is not None:
-        return (root_group(*address), *_root_row_refs(table, row, address[1]))
+        return root_row_groups(table, row, address)
     return _dimension_groups(table, row)
+
+
+def root_row_groups(table: str, row: dict[str, Any], address: tuple[DocType, str, str]) -> tuple[str, ...]:
+    """``groups_of`` a live row of a root table whose ``root_address`` is ``address``."""
+    return (root_group(*address), *_root_row_refs(table, row, address[1]))
 
 
 def _root_row_refs(table: str, row: dict[str, Any], tenant: str) -> tuple[str, ...]:
