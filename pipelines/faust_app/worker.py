@@ -186,8 +186,8 @@ class FaustPipeline:
         self._alias_conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._stage_lock = threading.Lock()
         self._declared = False
-        self._frozen = False  # the state was left to the GC's permanent generation (FREEZE_AFTER_EVENTS)
-        self._unfrozen_events = 0
+        # Source events projected since the state was last frozen; the first batch freezes too.
+        self._unfrozen_events = FREEZE_AFTER_EVENTS
         self._continuity = Continuity(stored_offset(self.store))
         self._index_continuity: Continuity | None = None
         self._index_offsets = StoredOffsets(settings.database_url.get_secret_value(), settings.app_id)
@@ -225,10 +225,10 @@ class FaustPipeline:
         record_offsets(self.store, self._continuity.advance(batch))  # in the changelog with the batch's state
         self.project_stage.commit()
         self._unfrozen_events += len(batch)
-        if self._unfrozen_events >= FREEZE_AFTER_EVENTS or not self._frozen:
+        if self._unfrozen_events >= FREEZE_AFTER_EVENTS:
             gc.collect()  # the garbage first: nothing dead is frozen
             gc.freeze()
-            self._frozen, self._unfrozen_events = True, 0
+            self._unfrozen_events = 0
         sent += await self.rows.publish_changelog()
         sent += await self.marks.publish_changelog()
         published = time.perf_counter()

@@ -132,10 +132,9 @@ class TantivySink:
         """Commit the bulk's flushes and make them visible, or, when the bulk failed, drop them."""
         self._bulk = False
         pending = [(doc_type, opened) for doc_type, opened in self._open.items() if opened.deferred]
-        if self._writer is None:  # gone with what it held: nothing to commit or drop
-            for _, opened in pending:
-                opened.deferred.clear()
+        if not pending:  # nothing deferred, or the writer process is gone (close() forgot its indexes)
             return
+        assert self._writer is not None  # setup() opened every index through it
         try:
             for doc_type, opened in pending:
                 if completed:
