@@ -37,6 +37,8 @@ class FaustSettings(BaseSettings):
     batch_size, batch_within: micro-batch bounds for ``stream.take``.
     checkpoint_interval: seconds between checkpoint rounds.
     commit_interval: seconds between Kafka offset commits.
+    fetch_max_wait: seconds the broker may hold the worker's fetch request when it finds no
+        records (Faust's own 1.5 s stalls busy partitions: ``pipelines.faust_app.transport``).
     session_timeout: seconds before the group gives a silent (killed) worker's partitions
         to a restarted one; the broker's minimum is 6.
     """
@@ -57,6 +59,7 @@ class FaustSettings(BaseSettings):
     batch_within: float = Field(default=0.05, gt=0)
     checkpoint_interval: float = Field(default=0.2, gt=0)
     commit_interval: float = Field(default=0.5, gt=0)
+    fetch_max_wait: float = Field(default=0.1, gt=0, le=30)
     session_timeout: float = Field(default=10.0, ge=6.0)
 
     @property

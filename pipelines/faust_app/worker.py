@@ -63,6 +63,7 @@ from .messages import Origin, docs_key, encode_dead_letter, encode_docs
 from .project import ProjectStage, SourceRecord
 from .settings import FaustSettings
 from .state import FaustStateStore
+from .transport import Transport
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
@@ -164,6 +165,9 @@ class FaustPipeline:
             producer_max_batch_size=PRODUCER_BATCH_BYTES, producer_max_request_size=PRODUCER_BATCH_BYTES,
             broker_session_timeout=settings.session_timeout, broker_heartbeat_interval=1.0,
         )
+        # Before anything (a topic, a table) asks the app for its transport.
+        self.app.transport = Transport(self.app.conf.broker_consumer, self.app,
+                                       fetch_max_wait_ms=round(settings.fetch_max_wait * 1000))
         self.metrics = PipelineMetrics(settings.pipeline)
         self.rows = PartitionZeroTable(self.app, name="rows", key_type=str, value_type=bytes, partitions=1)
         self.marks = PartitionZeroTable(self.app, name="marks", key_type=str, value_type=bytes, partitions=1)
