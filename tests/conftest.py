@@ -13,7 +13,7 @@ import sys
 import tempfile
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,7 @@ def pytest_warning_recorded(warning_message: warnings.WarningMessage, when: str,
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Collect what the tests left in reference cycles and name every resource found unclosed,
-    during the run or now, with where its socket was made.
+    """Collect what the tests left in reference cycles, noting every resource found unclosed.
 
     A cycle holding an unclosed socket is otherwise finalized during pytest's own exit, where
     its ResourceWarning ends the run with a traceback that names no test and no code.
@@ -69,12 +68,27 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for warning in caught:
         if issubclass(warning.category, ResourceWarning):
             _note_leak(warning, "at the end")
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    for text in _LEAKS:
-        if reporter is not None:
-            reporter.write_line(text)
-        else:
-            sys.stderr.write(text)
+
+
+_reported = 0
+
+
+def _report_leaks(write: Callable[[str], object]) -> None:
+    """Name each resource noted unclosed since the last report, with where its socket was made."""
+    global _reported
+    for text in _LEAKS[_reported:]:
+        write(text)
+    _reported = len(_LEAKS)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Here, not in sessionfinish: other plugins' sessionfinish (the cache's files) run after
+    # ours, and a collection they trigger can finalize a socket; its warning is still summarized.
+    _report_leaks(terminalreporter.write_line)
+
+
+def pytest_unconfigure() -> None:
+    _report_leaks(lambda text: sys.stderr.write(text + "\n"))
 
 
 @pytest.fixture(scope="session")
