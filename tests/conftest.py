@@ -70,15 +70,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             _note_leak(warning, "at the end")
 
 
-_reported = 0
-
-
 def _report_leaks(write: Callable[[str], object]) -> None:
     """Name each resource noted unclosed since the last report, with where its socket was made."""
-    global _reported
-    for text in _LEAKS[_reported:]:
+    for text in _LEAKS:
         write(text)
-    _reported = len(_LEAKS)
+    _LEAKS.clear()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
