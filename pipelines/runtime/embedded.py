@@ -17,10 +17,10 @@ A snapshot's batches complete nothing until its last record (the only one with a
 commit LSN), so their events are only applied to state (step 2 without building); the
 last batch then builds every root the snapshot touched once, ``emit_roots`` at a time,
 each slice written to every sink before steps 4 and 5. Building per batch would build
-each root once per table it has rows in. While a snapshot is read, and while its roots
-are built, the state absorbed so far is saved on a side thread without a position
-(``save_ahead``), so a crash still starts a new snapshot; the position is written only
-after every sink has the snapshot's documents.
+each root once per table it has rows in. While its roots are built (and, for a state
+too large to hold in memory, while the snapshot is read), the state absorbed so far is
+saved on a side thread without a position (``save_ahead``), so a crash still starts a new
+snapshot; the position is written only after every sink has the snapshot's documents.
 
 The runner remembers the emissions of the last ``recent_seconds`` with their batch's
 commit LSN: when a replay switches the alias to a version it built through position R,
@@ -79,9 +79,10 @@ class Projection(Protocol):
 
     def emit(self, max_roots: int) -> tuple[list[RootDocuments], list[Rejected]]: ...
 
-    def save_ahead(self) -> bool:
+    def save_ahead(self, reading: bool) -> bool:
         """Write the state absorbed so far without a position if it has none yet (may run
-        beside :meth:`emit`); returns whether it did."""
+        beside :meth:`emit`); returns whether it did. ``reading``: the snapshot is still being
+        read (it may then wait for the build)."""
 
     def commit(self, position: int | None) -> None:
         """Make the state absorbed so far, and ``position`` with it, durable."""
@@ -383,18 +384,18 @@ class EmbeddedRunner:
                 gc.enable()
 
     def _save_ahead(self) -> None:
-        """While a snapshot is read, write what state absorbed so far on the side (SQLite
-        works outside the GIL while the next batch is read and applied), one save at a time."""
+        """While a snapshot is read, let the projection write what state absorbed so far on the
+        side, one save at a time (it may wait for the build: ``save_ahead(reading=True)``)."""
         if self._saving is None or self._saving.done():
             if self._saving is not None:
                 self._saving.result()  # a failed save fails the batch, as a failed commit would
-            self._saving = self._behind.submit(self._projection.save_ahead)
+            self._saving = self._behind.submit(self._projection.save_ahead, True)
 
     def _emit_pending_slices(self) -> None:
         if self._saving is not None:
             earlier, self._saving = self._saving, None
             earlier.result()  # never two saves at once: the store has one connection
-        saving = self._behind.submit(self._projection.save_ahead) if self._projection.pending_roots else None
+        saving = self._behind.submit(self._projection.save_ahead, False) if self._projection.pending_roots else None
         writing: tuple[Future[None], list[RootDocuments]] | None = None
         try:
             while self._projection.pending_roots:

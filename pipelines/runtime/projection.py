@@ -94,7 +94,7 @@ class CoreProjection:
         index_of = self._batch_index
         return [Rejected(index_of.get(id(bad.event), -1), "project", bad, bad.event) for bad in self._projector.invalid]
 
-    def save_ahead(self) -> bool:
+    def save_ahead(self, reading: bool = False) -> bool:
         """Write the state absorbed so far, without a position, if the state has none yet
         (a snapshot's first build); returns whether it did.
 
@@ -103,8 +103,14 @@ class CoreProjection:
         Without a position a crash still restarts from a fresh snapshot, so state is never
         durable "ahead" of a position whose documents the sinks may lack. A store with a
         position (streaming) is left alone: :meth:`commit` writes it with the position.
+
+        ``reading``: the snapshot is still being read. A store that holds its whole state in
+        memory (``in_memory``) then waits for the build: reading and absorbing is one thread
+        bound by the GIL, and a save beside it (encoding every row) took the GIL from it for
+        nothing the build's one sorted commit would not do. A store serving from its file
+        saves as it goes, which bounds its memory.
         """
-        if self.position() is not None:
+        if self.position() is not None or (reading and getattr(self._store, "in_memory", False)):
             return False
         self._store.commit()
         return True

@@ -4,6 +4,7 @@ each root once, and still reports the events of a root whose build fails."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from pipelines.runtime.projection import CoreProjection
@@ -79,3 +80,26 @@ def test_a_reset_forgets_absorbed_roots(stream: Stream, tmp_path: Path) -> None:
     deferred.reset()
     assert deferred.pending_roots == 0 and deferred.emit(10) == ([], [])
     deferred.close()
+
+
+def _rows_in_file(path: Path) -> int:
+    with sqlite3.connect(path) as raw:
+        return int(raw.execute("SELECT count(*) FROM rows").fetchone()[0])
+
+
+def test_a_snapshot_state_held_in_memory_is_saved_when_its_build_starts_one_served_from_its_file_as_it_is_read(
+    stream: Stream, tmp_path: Path,
+) -> None:
+    snapshot_catalogue(stream, products=3)
+    for memory_rows, saved_while_reading in ((1_000_000, False), (0, True)):
+        path = tmp_path / f"state-{memory_rows}.sqlite"
+        deferred = CoreProjection(lambda: SqliteStateStore(path, memory_rows=memory_rows), lambda: None)
+        deferred.absorb(stream.events)
+        assert deferred.save_ahead(reading=True) is saved_while_reading
+        assert (_rows_in_file(path) > 0) is saved_while_reading
+        assert deferred.save_ahead(reading=False)  # the build: whatever was absorbed is written
+        rows = _rows_in_file(path)
+        assert rows == len(stream.events)  # each event is a row of its own here
+        deferred.commit(7)
+        assert deferred.save_ahead(reading=False) is False  # with a position, commits write the state
+        deferred.close()

@@ -137,14 +137,18 @@ def _same_reads(store: SqliteStateStore, reference: InMemoryStateStore) -> None:
         assert store.mark(f"m:{m}") == reference.mark(f"m:{m}")
 
 
+@pytest.mark.parametrize("insert_rows", [2000, 3])
 @pytest.mark.parametrize("memory_rows", [0, 25, 1_000_000])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_sqlite_store_reads_like_memory_in_memory_spilled_or_spilling_midway_and_reopened(
-    tmp_path: Path, memory_rows: int, seed: int,
+    tmp_path: Path, memory_rows: int, seed: int, insert_rows: int, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Whether the state is kept in memory, served from the file, or outgrows memory halfway
     (``memory_rows=25`` of 80 keys), every read answers as the in-memory store does, before
-    and after commits; reopened, in memory or not, the file holds the state of the last commit."""
+    and after commits; reopened, in memory or not, the file holds the state of the last commit.
+    ``insert_rows=3``: commits write rows, keys, memberships and marks in statements of 3 rows
+    at most, so most end with a shorter statement."""
+    monkeypatch.setattr("pipelines.state.sqlite.INSERT_ROWS", insert_rows)
     path = tmp_path / "state.sqlite"
     store = SqliteStateStore(path, memory_rows=memory_rows, cache_entries=10)
     reference, committed = InMemoryStateStore(), InMemoryStateStore()
