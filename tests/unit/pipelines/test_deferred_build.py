@@ -5,8 +5,10 @@ each root once, and still reports the events of a root whose build fails."""
 from __future__ import annotations
 
 import sqlite3
+from itertools import islice
 from pathlib import Path
 
+from pipelines.runtime.embedded import slice_sizes
 from pipelines.runtime.projection import CoreProjection
 from pipelines.state import InMemoryStateStore, SqliteStateStore
 
@@ -103,3 +105,9 @@ def test_a_snapshot_state_held_in_memory_is_saved_when_its_build_starts_one_serv
         deferred.commit(7)
         assert deferred.save_ahead(reading=False) is False  # with a position, commits write the state
         deferred.close()
+
+
+def test_a_snapshot_build_starts_with_a_small_slice_and_doubles_up_to_emit_roots() -> None:
+    """The sinks wait only for the first slice's build (the runner's ``slice_sizes``)."""
+    assert list(islice(slice_sizes(2000), 6)) == [250, 500, 1000, 2000, 2000, 2000]
+    assert list(islice(slice_sizes(5), 3)) == [1, 2, 4] and list(islice(slice_sizes(1), 2)) == [1, 1]
