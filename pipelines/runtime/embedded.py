@@ -503,11 +503,11 @@ def slice_sizes(most: int) -> Iterator[int]:
     """Roots per slice of a snapshot's build: ``most / 8`` first, doubling up to ``most``.
 
     The sinks wait for the first slice's build, and every slice after is built while the
-    sinks write the one before; a small first slice starts them sooner. At 10k products,
-    building and writing a slice took about as long as each other, so the whole took about
-    the first slice's build plus the writes of all of them: with 500-root slices instead of
-    2,000 the build's phase took 16.6-17.7 s against 16.6-20.2 s in four runs each.
-    Later slices are larger, so dimension lookups (shared within a slice) are made fewer times.
+    sinks write the one before. At 10k products building a slice took about as long as
+    writing it, so the whole took about the first slice's build plus the writes of them all:
+    a small first slice starts the sinks sooner (4 alternating pairs against 2,000 roots
+    from the start: 0.96x the seconds, each pair faster). Later slices are larger, so the
+    dimension lookups a slice shares are made fewer times.
     """
     size = max(1, most // FIRST_SLICE_SHARE)
     while True:
