@@ -212,6 +212,34 @@ def run_once(database_url: str, state_dir: Path, slot: str, expected: tuple[int,
     }
 
 
+TARGET_EVENTS_PER_SECOND = 20_000
+
+
+def cpu_per_event(run: dict[str, Any]) -> dict[str, float] | None:
+    """CPU microseconds per change event of each process of a run, and their total; None
+    without the server's share (a server elsewhere)."""
+    if run.get("postgres_cpu_seconds") is None:
+        return None
+    parts = {"python": run["python_cpu_seconds"], "writer": run["writer_cpu_seconds"],
+             "postgres": run["postgres_cpu_seconds"]}
+    parts["total"] = sum(parts.values())
+    return {name: round(seconds * 1e6 / run["events"], 1) for name, seconds in parts.items()}
+
+
+def cpu_budget(runs: list[dict[str, Any]], cores: int) -> dict[str, Any] | None:
+    """The runs' median CPU per event against what ``cores`` cores can spend per event at the
+    target rate: the target is out of reach while ``cores_needed_at_target`` exceeds ``cores``,
+    however well the processes overlap."""
+    measured = [c for c in (cpu_per_event(r) for r in runs) if c is not None]
+    if not measured:
+        return None
+    median = {name: round(statistics.median(c[name] for c in measured), 1) for name in measured[0]}
+    return {"cores": cores, "target_events_per_second": TARGET_EVENTS_PER_SECOND,
+            "us_per_event_at_target": round(cores * 1e6 / TARGET_EVENTS_PER_SECOND, 1),
+            "median_cpu_us_per_event": median,
+            "cores_needed_at_target": round(median["total"] * TARGET_EVENTS_PER_SECOND / 1e6, 2)}
+
+
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "median_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
@@ -220,6 +248,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_events_per_python_cpu_second": round(statistics.median(r["events_per_python_cpu_second"] for r in runs)),
         "median_postgres_cpu_seconds": _median_or_none([r.get("postgres_cpu_seconds") for r in runs]),
         "best_events_per_second": max(r["events_per_second"] for r in runs),
+        "cpu_budget": cpu_budget(runs, os.cpu_count() or 1),
     }
 
 
@@ -283,6 +312,7 @@ def measure(admin_url: str, work: Path, products: int, runs: int, profile: Path 
                 # child's own start-up and its check of the read tables are in it too).
                 run["postgres_cpu_seconds"] = (round(server_after - server_before, 2)
                                                if server_before is not None and server_after is not None else None)
+                run["cpu_us_per_event"] = cpu_per_event(run)
                 results.append(run)
             finally:
                 drop_slot(url, slot)
@@ -335,7 +365,7 @@ def main() -> None:
     report = {
         "benchmark": "pipeline_rebuild", "label": args.label, "products": products,
         "state_memory_rows": args.state_memory_rows,
-        "target_events_per_second": 20_000,
+        "target_events_per_second": TARGET_EVENTS_PER_SECOND,
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
         **measured,
     }

@@ -167,11 +167,12 @@ def rebuild(ctx: Context) -> Outcome:
                          "events_per_second": round(events / faust["rebuild"]["seconds"])}
         outcome.results["faust"] = faust_rebuild
         systems["faust"] = (faust_rebuild["events_per_second"], faust_rebuild["worker_peak_rss_mb"] or 0.0)
-    outcome.checks.append(Check("embedded events per second", embedded["median_events_per_second"], 20_000,
+    outcome.checks.append(Check("embedded events per second", embedded["median_events_per_second"],
+                                pipeline_rebuild.TARGET_EVENTS_PER_SECOND,
                                 "at_least", "events/s"))
     outcome.headline = ", ".join(f"{name} {eps} events/s, {rss} MB peak" for name, (eps, rss) in systems.items())
     outcome.chart.panel("rebuild throughput", "events/s", {n: {"events/s": v[0]} for n, v in systems.items()},
-                        target=20_000)
+                        target=pipeline_rebuild.TARGET_EVENTS_PER_SECOND)
     outcome.chart.panel("peak memory (RSS of the worker process)", "MB", {n: {"RSS": v[1]} for n, v in systems.items()})
     return outcome
 

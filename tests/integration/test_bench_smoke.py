@@ -24,6 +24,23 @@ def test_the_rebuild_benchmark_runs_end_to_end_at_a_tiny_size(admin_url: str, tm
     report = json.loads(out.read_text())
     assert report["runs"] and all(run["events"] > 0 and run["documents"] > 0 for run in report["runs"])
 
+def test_the_read_table_cost_benchmark_prices_every_part_of_both_read_tables(admin_url: str, tmp_path: Path,
+                                                                            repo_root: Path) -> None:
+    out = tmp_path / "cost.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.read_table_cost", "--small", "--admin-url", admin_url, "--out", str(out)],
+        cwd=repo_root, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["tables"]) == {"index_products", "index_content"}
+    for table, cost in report["tables"].items():
+        assert cost["documents"] > 0 and cost["us_per_document"]["total"] > 0, table
+        assert any(name.endswith("_document") for name in cost["index_built_after_load_us_per_document"]), table
+    with psycopg.connect(admin_url) as conn:  # the clone it rebuilt and measured is gone
+        assert not conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%read_cost'").fetchall()
+
+
 _TABLES = ("commerce_products", "commerce_product_translations", "commerce_variants", "commerce_prices",
            "commerce_inventory_levels", "nodes", "node_bodies", "tenant_locales")
 
