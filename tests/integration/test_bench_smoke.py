@@ -7,32 +7,42 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from bench.generator import generate, parse_size, uid
 
 
-def test_the_rebuild_benchmark_runs_end_to_end_at_a_tiny_size(admin_url: str, tmp_path: Path, repo_root: Path
-                                                              ) -> None:
-    out = tmp_path / "rebuild.json"
+def _run_small(module: str, admin_url: str, out: Path, repo_root: Path) -> dict[str, Any]:
+    """``python -m module --small`` against the test server; its JSON report."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline_rebuild", "--small", "--admin-url", admin_url, "--out", str(out)],
+        [sys.executable, "-m", module, "--small", "--admin-url", admin_url, "--out", str(out)],
         cwd=repo_root, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(out.read_text())
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
+def test_the_rebuild_benchmark_runs_end_to_end_at_a_tiny_size(admin_url: str, tmp_path: Path, repo_root: Path
+                                                              ) -> None:
+    report = _run_small("bench.pipeline_rebuild", admin_url, tmp_path / "rebuild.json", repo_root)
     assert report["runs"] and all(run["events"] > 0 and run["documents"] > 0 for run in report["runs"])
+    # The server is local, so each run's CPU is split by process and set against the machine's cores.
+    for run in report["runs"]:
+        parts = run["cpu_us_per_event"]
+        assert parts["python"] > 0 and parts["postgres"] > 0
+        assert abs(parts["total"] - parts["python"] - parts["writer"] - parts["postgres"]) < 0.5
+    budget = report["cpu_budget"]
+    assert budget["us_per_event_at_target"] == budget["cores"] * 1e6 / budget["target_events_per_second"]
+    assert budget["cores_needed_at_target"] == round(
+        budget["median_cpu_us_per_event"]["total"] * budget["target_events_per_second"] / 1e6, 2)
+
 
 def test_the_read_table_cost_benchmark_prices_every_part_of_both_read_tables(admin_url: str, tmp_path: Path,
                                                                             repo_root: Path) -> None:
-    out = tmp_path / "cost.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.read_table_cost", "--small", "--admin-url", admin_url, "--out", str(out)],
-        cwd=repo_root, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(out.read_text())
+    report = _run_small("bench.read_table_cost", admin_url, tmp_path / "cost.json", repo_root)
     assert set(report["tables"]) == {"index_products", "index_content"}
     for table, cost in report["tables"].items():
         assert cost["documents"] > 0 and cost["us_per_document"]["total"] > 0, table
