@@ -63,10 +63,12 @@ class Backend:
         assert row is not None
         pid = int(str(row[0]))
         self.clock: Callable[[], float] = lambda: cpu_seconds(pid)
-        try:
-            self.clock()
-            self.measures = "backend_cpu"
+        self.measures = "backend_cpu"
+        try:  # the same pid on this machine is the backend only if it is a PostgreSQL process
+            local = Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres")
         except OSError:
+            local = False
+        if not local:
             self.clock, self.measures = time.perf_counter, "wall"
 
     def seconds(self, statement: sql.SQL | sql.Composed) -> float:
