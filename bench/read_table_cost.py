@@ -36,8 +36,8 @@ import psycopg
 from psycopg import sql
 
 from bench import pipeline_rebuild
-from bench.procstat import cpu_seconds
-from rustok.pipeline import EmbeddedPipeline, PipelineOptions
+from bench.generator import Manifest
+from bench.procstat import cpu_seconds, local_postmaster
 from rustok.postgres import drop_database
 
 RESULTS = Path(__file__).parent / "results"
@@ -45,11 +45,10 @@ READ_TABLES = ("index_products", "index_content")
 SLOT = "bench_read_table_cost"
 
 
-def rebuild(database_url: str, state_dir: Path) -> None:
-    """Fill the read tables of ``database_url`` with the embedded pipeline's snapshot."""
-    pipeline = EmbeddedPipeline(PipelineOptions(database_url=database_url, state_dir=state_dir, slot_name=SLOT))
-    pipeline.start()
-    pipeline.stop()
+def rebuild(database_url: str, state_dir: Path, manifest: Manifest) -> None:
+    """Fill the read tables of ``database_url`` with the embedded pipeline's snapshot (the
+    rebuild bench's run, which checks every generated document is there)."""
+    pipeline_rebuild.run_once(database_url, state_dir, SLOT, (manifest.product_documents, manifest.content_documents))
     pipeline_rebuild.drop_slot(database_url, SLOT)
 
 
@@ -64,11 +63,7 @@ class Backend:
         pid = int(str(row[0]))
         self.clock: Callable[[], float] = lambda: cpu_seconds(pid)
         self.measures = "backend_cpu"
-        try:  # the same pid on this machine is the backend only if it is a PostgreSQL process
-            local = Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres")
-        except OSError:
-            local = False
-        if not local:
+        if local_postmaster(database_url) is None:  # the pid is not a process of this machine
             self.clock, self.measures = time.perf_counter, "wall"
 
     def seconds(self, statement: sql.SQL | sql.Composed) -> float:
@@ -104,13 +99,13 @@ def table_cost(backend: Backend, table: str) -> dict[str, Any]:
         for step, target in scratch.items():
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
             conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} " + likes[step] + ")").format(target, source))
-            conn.execute("CHECKPOINT")
+            conn.execute("CHECKPOINT")  # the step before leaves no dirty buffers for this one to write out
             seconds[step] = backend.seconds(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
                 target, names, names, source))
-        for name, definition in indexes:
-            on = definition.index(f" ON public.{table} ")
-            statement = (f"CREATE {'UNIQUE ' if 'UNIQUE INDEX' in definition[:on] else ''}INDEX "
-                         f"\"_cost_{name}\" ON \"_cost_search_vector_{table}\" {definition[on + len(f' ON public.{table} '):]}")
+        for name, definition in indexes:  # the same index (kind, columns, predicate) on the scratch table
+            on = f"INDEX {name} ON public.{table} "
+            assert on in definition, definition
+            statement = definition.replace(on, f'INDEX "_cost_{name}" ON "_cost_search_vector_{table}" ', 1)
             built[name] = backend.seconds(sql.SQL(statement))  # built from the catalogue
     finally:
         for target in scratch.values():
@@ -140,9 +135,9 @@ def measure(database_url: str) -> dict[str, Any]:
     finally:
         backend.close()
     documents = sum(t["documents"] for t in tables.values())
-    total = sum(t["us_per_document"]["total"] * t["documents"] for t in tables.values())
+    seconds = sum(t["seconds"]["indexes"] for t in tables.values())  # each table's full copy
     return {"measures": backend.measures, "tables": tables,
-            "us_per_document": round(total / documents, 1), "seconds": round(total / 1e6, 3)}
+            "us_per_document": round(seconds * 1e6 / documents, 1), "seconds": round(seconds, 3)}
 
 
 def main() -> None:
@@ -170,7 +165,7 @@ def main() -> None:
             name = f"{pipeline_rebuild.PREFIX}_read_cost"
             url = pipeline_rebuild.clone(admin_url, template, name)
             try:
-                rebuild(url, work / "state")
+                rebuild(url, work / "state", manifest)
                 measured = measure(url)
             finally:
                 drop_database(admin_url, name)
